@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Build one kernel out of tree.
+# Usage: kernel.sh ARCH KIND      ARCH: x86_64   KIND: series | upstream
+#   series:   build/linux (the base with the series applied)
+#   upstream: the pristine base in the cache (the oracle)
+# Result: out/ARCH/bzImage (series) or out/ARCH-upstream/bzImage (oracle).
+. "$(dirname "$0")/common.sh"
+
+arch=${1:?arch} kind=${2:?kind}
+case "$arch" in
+x86_64) karch=x86_64 image=arch/x86/boot/bzImage ;;
+*) die "kernel.sh: unknown arch '$arch'" ;;
+esac
+case "$kind" in
+series) src=$BUILD/linux name=$arch ;;
+upstream) src=$BASE_REPO name=$arch-upstream ;;
+*) die "kernel.sh: unknown kind '$kind' (series, upstream)" ;;
+esac
+[ -f "$src/Makefile" ] || die "no source tree at $src"
+
+obj=$BUILD/obj/$name
+frag=$TOP/configs/$arch.config
+mkdir -p "$obj" "$OUT/$name"
+kmake() { make -s -C "$src" O="$obj" ARCH="$karch" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+
+# Regenerate the config only when the fragment (or the tree's Kconfig) changed.
+want=$(cat "$frag" | sha256sum | cut -d' ' -f1)-$(git -C "$src" rev-parse HEAD)
+if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.fragment" 2>/dev/null)" != "$want" ]; then
+	msg "configuring $name (tinyconfig + ${frag#"$TOP"/})"
+	kmake tinyconfig >/dev/null
+	# merge_config.sh writes temporaries in the current directory.
+	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null)
+	kmake olddefconfig >/dev/null
+	"$TOP/scripts/check-config.sh" "$frag" "$obj/.config"
+	echo "$want" > "$obj/.config.fragment"
+fi
+
+msg "building $name ($JOBS jobs, log: ${obj#"$TOP"/}/build.log)"
+start=$(date +%s)
+if ! kmake -j"$JOBS" >"$obj/build.log" 2>&1; then
+	tail -n 40 "$obj/build.log" >&2
+	die "kernel build failed: $name"
+fi
+cp "$obj/$image" "$OUT/$name/bzImage"
+cp "$obj/.config" "$OUT/$name/config"
+msg "$name: $(du -h "$OUT/$name/bzImage" | cut -f1) in $(( $(date +%s) - start ))s -> ${OUT#"$TOP"/}/$name/bzImage"

@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Boot scenarios: parse, run under QEMU, assert, compare with the oracle.
+
+A scenario file (tests/scenarios/*.scn) is a list of "key: value" lines:
+
+  description: what the topology shows                 (required, once)
+  iommu: intel | amd | virtio                          (required, once)
+  qemu: -device ...            QEMU arguments; lines are joined
+  group: 00:1f.0 00:1f.2       one expected group of the series kernel
+  oracle-group: ...            the oracle's groups, where the series
+                               deliberately differs (all of them, then)
+  setup: shell line            guest steps before the groups are dumped
+  test: shell line             guest steps after the dump (print @@result)
+  append: ...                  extra kernel command line
+  timeout: 120                 seconds for one boot (default 120)
+
+Every device that has a group must appear in exactly one group line and
+every group line must match a group exactly.  PCI addresses may omit the
+domain (00:1f.0 means 0000:00:1f.0).  Comments start with '#'.
+
+The guest (tests/guest/init) prints "@@" lines; this script turns them into
+results: one "PASS|FAIL|SKIP name detail" line each, appended to --results.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, "build")
+OUT = os.path.join(TOP, "out")
+
+KERNELS = {
+    # name: (image, description)
+    "series": (os.path.join(OUT, "x86_64", "bzImage"), "patched"),
+    "oracle": (os.path.join(OUT, "x86_64-upstream", "bzImage"), "upstream 6.12"),
+}
+KERNEL_ALIASES = {"upstream": "oracle", "patched": "series"}
+
+IOMMUS = {
+    "intel": (["-M", "q35,kernel-irqchip=split",
+               "-device", "intel-iommu,intremap=on"], ""),
+    "amd": (["-M", "q35", "-device", "amd-iommu,intremap=on"], ""),
+    # Without interrupt remapping, type1 refuses groups unless told to.
+    "virtio": (["-M", "q35", "-device", "virtio-iommu-pci"],
+               "vfio_iommu_type1.allow_unsafe_interrupts=1"),
+}
+
+SINGLE_KEYS = {"description", "iommu", "timeout", "append"}
+MULTI_KEYS = {"qemu", "group", "oracle-group", "setup", "test"}
+BDF_SHORT = re.compile(r"^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+BDF_LONG = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+
+
+class ScenarioError(Exception):
+    pass
+
+
+def normalize_dev(name):
+    name = name.lower()
+    if BDF_SHORT.match(name):
+        return "0000:" + name
+    return name
+
+
+class Scenario:
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.splitext(os.path.basename(path))[0]
+        self.fields = {k: [] for k in MULTI_KEYS}
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+        except OSError as e:
+            raise ScenarioError(f"{path}: {e.strerror}") from e
+        for n, raw in enumerate(lines, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            where = f"{path}:{n}"
+            if not sep or not re.match(r"^[a-z-]+$", key):
+                raise ScenarioError(f"{where}: expected 'key: value', got {raw!r}")
+            if key in SINGLE_KEYS:
+                if key in self.fields:
+                    raise ScenarioError(f"{where}: '{key}' given twice")
+                self.fields[key] = value
+            elif key in MULTI_KEYS:
+                self.fields[key].append((where, value))
+            else:
+                known = ", ".join(sorted(SINGLE_KEYS | MULTI_KEYS))
+                raise ScenarioError(f"{where}: unknown key '{key}' (known: {known})")
+        for key in ("description", "iommu"):
+            if not self.fields.get(key):
+                raise ScenarioError(f"{path}: missing '{key}:'")
+        self.iommu = self.fields["iommu"]
+        if self.iommu not in IOMMUS:
+            raise ScenarioError(f"{path}: iommu must be one of {', '.join(IOMMUS)}, "
+                                f"not '{self.iommu}'")
+        try:
+            self.timeout = int(self.fields.get("timeout", "120"))
+        except ValueError:
+            raise ScenarioError(f"{path}: timeout must be a whole number of seconds") from None
+        if not 5 <= self.timeout <= 1800:
+            raise ScenarioError(f"{path}: timeout must be 5..1800 seconds")
+        self.qemu = []
+        for where, value in self.fields["qemu"]:
+            try:
+                self.qemu += shlex.split(value)
+            except ValueError as e:
+                raise ScenarioError(f"{where}: {e}") from None
+        self.groups = self._partition("group")
+        self.oracle_groups = self._partition("oracle-group") or self.groups
+        self.differs = bool(self.fields["oracle-group"])
+        self.setup = "\n".join(v for _, v in self.fields["setup"])
+        self.test = "\n".join(v for _, v in self.fields["test"])
+        self.append = self.fields.get("append", "")
+
+    def _partition(self, key):
+        seen = {}
+        groups = []
+        for where, value in self.fields[key]:
+            members = [normalize_dev(m) for m in value.split()]
+            if not members:
+                raise ScenarioError(f"{where}: empty group")
+            for m in members:
+                if ":" in m and not BDF_LONG.match(m):
+                    raise ScenarioError(f"{where}: '{m}' is not a PCI address "
+                                        "(bb:dd.f or dddd:bb:dd.f)")
+                if m in seen:
+                    raise ScenarioError(f"{where}: {m} already in a group at {seen[m]}")
+                seen[m] = where
+            groups.append(frozenset(members))
+        return groups
+
+    def expected(self, kernel):
+        return self.oracle_groups if kernel == "oracle" else self.groups
+
+
+class Boot:
+    """What one guest boot printed, parsed."""
+
+    def __init__(self, log):
+        self.log = log
+        self.began = self.ended = False
+        self.groups = {}        # id -> [members]
+        self.state = []         # every @@ line of the dump, for comparison
+        self.results = []       # (name, status, detail)
+        self.pci = {}           # bdf -> (ids, class, driver, group)
+        for line in log.splitlines():
+            line = line.strip("\r")
+            i = line.find("@@")
+            if i < 0:
+                continue
+            words = line[i + 2:].split(" ", 3)
+            tag = words[0]
+            if tag == "begin":
+                self.began = True
+            elif tag == "end":
+                self.ended = True
+            elif tag == "group":
+                self.groups[words[1]] = line[i:].split()[2:]
+                self.state.append(line[i:])
+            elif tag == "result" and len(words) >= 3:
+                self.results.append((words[1], words[2], words[3] if len(words) > 3 else ""))
+            elif tag == "pci":
+                f = line[i:].split()
+                if len(f) >= 6:
+                    self.pci[f[1]] = tuple(f[2:6])
+                self.state.append(line[i:])
+            elif tag in ("attr", "member", "vfio"):
+                self.state.append(line[i:])
+
+    def partition(self):
+        return [frozenset(m) for m in self.groups.values()]
+
+
+def detect_accel():
+    """TCG unless KVM is there and proven to work (cached per boot of the host)."""
+    if os.environ.get("IG_ACCEL"):
+        return os.environ["IG_ACCEL"]
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = f.read()
+    except OSError:
+        flags = ""
+    if not re.search(r"\b(vmx|svm)\b", flags) or not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg"
+    cache = os.path.join(BUILD, "accel")
+    try:
+        with open(cache, encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        pass
+    accel = "tcg"
+    image = KERNELS["oracle"][0] if os.path.exists(KERNELS["oracle"][0]) else KERNELS["series"][0]
+    if os.path.exists(image):
+        cmd = ["qemu-system-x86_64", "-accel", "kvm", "-M", "q35", "-m", "256",
+               "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
+               "-kernel", image, "-initrd", initramfs(),
+               "-append", "console=ttyS0 panic=-1"]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                                 errors="replace").stdout
+            if "@@end" in out:
+                accel = "kvm"
+        except subprocess.TimeoutExpired:
+            pass
+    os.makedirs(BUILD, exist_ok=True)
+    with open(cache, "w", encoding="utf-8") as f:
+        f.write(accel + "\n")
+    return accel
+
+
+def initramfs():
+    return os.path.join(BUILD, "initramfs", "x86_64.cpio")
+
+
+def overlay_cpio(scn, dest):
+    """A cpio with /scenario/{setup,test}, appended to the base initramfs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "scenario"))
+        for part in ("setup", "test"):
+            text = getattr(scn, part)
+            if text:
+                with open(os.path.join(tmp, "scenario", part), "w", encoding="utf-8") as f:
+                    f.write(text + "\n")
+        names = subprocess.run(["find", "scenario"], cwd=tmp, capture_output=True,
+                               text=True, check=True).stdout
+        over = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "--owner=0:0"],
+                              cwd=tmp, input=names.encode(), capture_output=True,
+                              check=True).stdout
+    with open(initramfs(), "rb") as f:
+        base = f.read()
+    with open(dest, "wb") as f:
+        f.write(base)
+        f.write(over)
+
+
+def boot(scn, kernel, accel):
+    image = KERNELS[kernel][0]
+    rundir = os.path.join(BUILD, "run")
+    os.makedirs(rundir, exist_ok=True)
+    cpio = os.path.join(rundir, f"{scn.name}.{kernel}.cpio")
+    overlay_cpio(scn, cpio)
+    machine, extra = IOMMUS[scn.iommu]
+    append = " ".join(x for x in ["console=ttyS0 panic=-1 oops=panic", extra, scn.append] if x)
+    cmd = (["qemu-system-x86_64", "-accel", accel, "-m", "512", "-smp", "1",
+            "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"]
+           + machine + scn.qemu
+           + ["-kernel", image, "-initrd", cpio, "-append", append])
+    logpath = os.path.join(BUILD, "logs", f"{scn.name}.{kernel}.log")
+    os.makedirs(os.path.dirname(logpath), exist_ok=True)
+    start = time.monotonic()
+    timed_out = False
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=scn.timeout)
+        out, err, rc = proc.stdout, proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as e:
+        out, err, rc = e.stdout or b"", e.stderr or b"", None
+        timed_out = True
+    elapsed = time.monotonic() - start
+    text = out.decode(errors="replace")
+    with open(logpath, "w", encoding="utf-8") as f:
+        f.write("# " + shlex.join(cmd) + "\n")
+        f.write(text)
+        if err:
+            f.write("\n# qemu stderr:\n" + err.decode(errors="replace"))
+    b = Boot(text)
+    b.elapsed, b.timed_out, b.rc, b.logpath = elapsed, timed_out, rc, logpath
+    b.stderr = err.decode(errors="replace").strip()
+    return b
+
+
+def fmt_partition(groups):
+    return "; ".join("{" + " ".join(sorted(g)) + "}" for g in sorted(groups, key=sorted))
+
+
+class Results:
+    def __init__(self, path):
+        self.path = path
+        self.lines = []
+
+    def add(self, status, name, detail=""):
+        line = f"{status} {name} {detail}".rstrip()
+        self.lines.append(line)
+        print(line, flush=True)
+        if self.path:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+
+
+def check_boot(scn, kernel, b, res):
+    tag = f"{scn.name}[{kernel}]"
+    rel = os.path.relpath(b.logpath, TOP)
+    if not (b.began and b.ended):
+        why = (f"timed out after {scn.timeout}s" if b.timed_out
+               else f"guest did not finish (qemu exit {b.rc})")
+        tail = b.stderr.splitlines()[-1:] if b.stderr else []
+        res.add("FAIL", f"{tag}/boot", f"{why}; log {rel} {' '.join(tail)}".strip())
+        return False
+    res.add("PASS", f"{tag}/boot", f"{b.elapsed:.1f}s")
+    want = set(scn.expected(kernel))
+    got = set(b.partition())
+    if want == got:
+        res.add("PASS", f"{tag}/groups", f"{len(got)} groups as expected")
+    else:
+        res.add("FAIL", f"{tag}/groups",
+                f"missing {fmt_partition(want - got) or '-'}, "
+                f"unexpected {fmt_partition(got - want) or '-'} (log {rel})")
+    for name, status, detail in b.results:
+        status = status.upper()
+        if status not in ("PASS", "FAIL", "SKIP"):
+            status, detail = "FAIL", f"bad status in guest result: {detail}"
+        res.add(status, f"{tag}/{name}", detail)
+    return True
+
+
+def compare(scn, boots, res):
+    """The series must leave the sysfs state exactly as upstream has it."""
+    s, o = boots["series"], boots["oracle"]
+    name = f"{scn.name}/same-as-oracle"
+    if not (s.ended and o.ended):
+        res.add("FAIL", name, "a boot did not finish")
+        return
+    if scn.differs:
+        return  # both partitions were asserted separately
+    a, b = set(s.state), set(o.state)
+    if a == b:
+        res.add("PASS", name, f"{len(a)} sysfs facts identical")
+    else:
+        only_s = sorted(a - b)[:3]
+        only_o = sorted(b - a)[:3]
+        res.add("FAIL", name, f"series only: {only_s}; oracle only: {only_o}")
+
+
+def print_table(scn, kernel, b):
+    print(f"\nIOMMU groups, scenario {scn.name} ({scn.iommu}), {kernel} kernel:")
+    if not b.groups:
+        print("  (none)")
+    for gid in sorted(b.groups, key=int):
+        for i, dev in enumerate(b.groups[gid]):
+            ids, cls, drv = b.pci.get(dev, ("-", "-", "-", "-"))[:3]
+            print(f"  {gid if i == 0 else '':>5}  {dev}  {ids}  class {cls}  driver {drv}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kernel", default="both",
+                    help="series, oracle or both (default)")
+    ap.add_argument("--results", help="append result lines to this file")
+    ap.add_argument("--table", action="store_true", help="print the group table")
+    ap.add_argument("--validate", action="store_true",
+                    help="only parse the scenario files")
+    ap.add_argument("scenarios", nargs="+")
+    args = ap.parse_args()
+
+    kernel = KERNEL_ALIASES.get(args.kernel, args.kernel)
+    if kernel == "both":
+        kernels = ["series", "oracle"]
+    elif kernel in KERNELS:
+        kernels = [kernel]
+    else:
+        sys.exit(f"scenario.py: --kernel must be series, oracle or both, not '{args.kernel}'")
+    try:
+        scns = [Scenario(p) for p in args.scenarios]
+    except ScenarioError as e:
+        sys.exit(f"scenario.py: {e}")
+    if args.validate:
+        print(f"{len(scns)} scenario files valid")
+        return 0
+    for k in kernels:
+        if not os.path.exists(KERNELS[k][0]):
+            sys.exit(f"scenario.py: no {k} kernel at {os.path.relpath(KERNELS[k][0], TOP)}"
+                     f" (run 'make {'kernel' if k == 'series' else 'oracle'}')")
+    if not os.path.exists(initramfs()):
+        sys.exit("scenario.py: no initramfs (run 'make initramfs')")
+    if not shutil.which("qemu-system-x86_64"):
+        sys.exit("scenario.py: qemu-system-x86_64 missing (run harness/deps.sh)")
+
+    accel = detect_accel()
+    res = Results(args.results)
+    jobs = [(s, k) for s in scns for k in kernels]
+    workers = max(1, min(int(os.environ.get("JOBS", os.cpu_count() or 1)), len(jobs)))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        futures = {job: pool.submit(boot, job[0], job[1], accel) for job in jobs}
+        boots = {job: f.result() for job, f in futures.items()}
+    for s in scns:
+        for k in kernels:
+            check_boot(s, k, boots[(s, k)], res)
+            if args.table:
+                print_table(s, k, boots[(s, k)])
+        if len(kernels) == 2:
+            compare(s, {k: boots[(s, k)] for k in kernels}, res)
+    failed = sum(1 for line in res.lines if line.startswith("FAIL"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

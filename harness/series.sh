@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Lay the series onto the pristine base and keep build/linux at its tip.
+#
+# patches/series lists the commits of the series in order.  A line at
+# column 0 names a patch in patches/ (an mbox-format mail: From, Date,
+# Subject, message, then an optional diff against upstream-owned files);
+# the indented lines under it name the files the series owns (kept whole at
+# their kernel paths at the top of this repository) that the same commit adds.
+#
+# Usage: series.sh apply     build the commits, move build/linux to them
+#        series.sh export    git format-patch the series into out/series/
+#        series.sh check     validate the manifest only
+. "$(dirname "$0")/common.sh"
+
+MANIFEST=$TOP/patches/series
+# Top-level directories whose files mirror kernel paths.
+KERNEL_DIRS="arch block Documentation drivers include kernel lib mm tools MAINTAINERS"
+
+# Parse the manifest into two arrays: PATCHES[i] and FILES[i].
+parse_manifest() {
+	PATCHES=() FILES=()
+	local n=0 line lineno=0 i=-1
+	declare -gA OWNER=()
+	while IFS= read -r line || [ -n "$line" ]; do
+		lineno=$((lineno + 1))
+		case "$line" in
+		''|'#'*) continue ;;
+		[[:space:]]*)
+			line=${line#"${line%%[![:space:]]*}"}
+			[ $i -ge 0 ] || die "$MANIFEST:$lineno: file '$line' before any patch"
+			[ -f "$TOP/$line" ] || die "$MANIFEST:$lineno: no such file '$line'"
+			[ -z "${OWNER[$line]+x}" ] || die "$MANIFEST:$lineno: '$line' already added by ${OWNER[$line]}"
+			OWNER[$line]=${PATCHES[$i]}
+			FILES[i]+=" $line" ;;
+		*)
+			[ -f "$TOP/patches/$line" ] || die "$MANIFEST:$lineno: no such patch 'patches/$line'"
+			i=$((i + 1)); PATCHES[i]=$line; FILES[i]='' ;;
+		esac
+		n=$lineno
+	done < "$MANIFEST"
+	[ ${#PATCHES[@]} -gt 0 ] || die "$MANIFEST: no patches"
+	# Every file at a kernel path must belong to exactly one commit.
+	local f
+	while IFS= read -r f; do
+		[ -n "${OWNER[$f]+x}" ] || die "$f is at a kernel path but no commit in patches/series adds it"
+	done < <(cd "$TOP" && git ls-files --cached --others --exclude-standard -- $KERNEL_DIRS 2>/dev/null)
+	: "$n"
+}
+
+ensure_trees() {
+	"$TOP/harness/base.sh"
+	if [ ! -d "$BUILD/linux/.git" ]; then
+		msg "cloning the base into build/linux"
+		rm -rf "$BUILD/linux" "$BUILD/stage"
+		mkdir -p "$BUILD"
+		git clone -q --shared --no-checkout -b base "$BASE_REPO" "$BUILD/linux"
+		git -C "$BUILD/linux" config gc.auto 0
+		git -C "$BUILD/linux" checkout -q base
+	fi
+	if [ ! -d "$BUILD/stage" ]; then
+		git -C "$BUILD/linux" worktree add -q --detach "$BUILD/stage" base
+	fi
+}
+
+# Commit identity and dates are fixed so the same series gives the same hashes.
+export GIT_COMMITTER_NAME="iommu-groups" GIT_COMMITTER_EMAIL="iommu-groups@localhost"
+export GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+
+apply_series() {
+	parse_manifest
+	ensure_trees
+	local stage=$BUILD/stage tmp i p
+	tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+	git -C "$stage" checkout -q -f --detach base
+	git -C "$stage" clean -fdqx
+	for i in "${!PATCHES[@]}"; do
+		p=${PATCHES[$i]}
+		git mailinfo "$tmp/msg" "$tmp/diff" < "$TOP/patches/$p" > "$tmp/info" ||
+			die "patches/$p: not a mail (git mailinfo failed)"
+		local subject author email date
+		subject=$(sed -n 's/^Subject: //p' "$tmp/info")
+		author=$(sed -n 's/^Author: //p' "$tmp/info")
+		email=$(sed -n 's/^Email: //p' "$tmp/info")
+		date=$(sed -n 's/^Date: //p' "$tmp/info")
+		[ -n "$subject" ] && [ -n "$author" ] || die "patches/$p: needs From: and Subject: headers"
+		if [ -s "$tmp/diff" ]; then
+			git -C "$stage" apply --index --whitespace=error-all "$tmp/diff" ||
+				die "patches/$p does not apply"
+		fi
+		for f in ${FILES[$i]}; do
+			mkdir -p "$stage/$(dirname "$f")"
+			cp "$TOP/$f" "$stage/$f"
+			git -C "$stage" add -f "$f"
+		done
+		if git -C "$stage" diff --cached --quiet; then
+			die "patches/$p: empty commit (no diff, no files)"
+		fi
+		{ echo "$subject"; echo; cat "$tmp/msg"; } |
+			GIT_AUTHOR_NAME="$author" GIT_AUTHOR_EMAIL="$email" \
+			GIT_AUTHOR_DATE="${date:-2026-01-01T00:00:00Z}" \
+			git -C "$stage" commit -q --cleanup=strip -F -
+	done
+	local tip old
+	tip=$(git -C "$stage" rev-parse HEAD)
+	git -C "$BUILD/linux" update-ref refs/heads/series "$tip"
+	old=$(git -C "$BUILD/linux" rev-parse HEAD)
+	# Moving between commits rewrites only the files that differ, so
+	# unchanged sources keep their mtimes and kbuild stays incremental.
+	if [ "$old" != "$tip" ] || [ "$(git -C "$BUILD/linux" symbolic-ref -q HEAD)" != refs/heads/series ]; then
+		git -C "$BUILD/linux" checkout -q -f series
+	fi
+	git -C "$stage" checkout -q --detach base
+	msg "series: ${#PATCHES[@]} patches applied, build/linux at $(git -C "$BUILD/linux" log --oneline -1)"
+}
+
+export_series() {
+	apply_series
+	local dir=$OUT/series
+	rm -rf "$dir"; mkdir -p "$dir"
+	git -C "$BUILD/linux" config branch.series.description "$(cat "$TOP/patches/cover-letter")"
+	git -C "$BUILD/linux" format-patch -q --cover-letter --cover-from-description=auto \
+		--base=base -o "$dir" base..series
+	msg "series exported to ${dir#"$TOP"/}: $(ls "$dir" | wc -l) files"
+	ls "$dir"
+}
+
+case "${1:-apply}" in
+apply) apply_series ;;
+export) export_series ;;
+check) parse_manifest; msg "patches/series: ${#PATCHES[@]} patches" ;;
+*) die "usage: series.sh apply|export|check" ;;
+esac

@@ -1,0 +1,76 @@
+# shellcheck shell=sh
+# Helpers for guest scenario steps (sourced by /init; busybox sh).
+
+# result NAME pass|fail|skip [DETAIL...]
+result() {
+	name=$1 status=$2
+	shift 2
+	echo "@@result $name $status $*"
+}
+
+# Print every group, its attributes and members, and every device's link.
+dump_state() {
+	for g in /sys/kernel/iommu_groups/*; do
+		[ -d "$g" ] || continue
+		id=${g##*/}
+		members=
+		for d in "$g"/devices/*; do
+			[ -e "$d" ] || continue
+			members="$members ${d##*/}"
+		done
+		echo "@@group $id$members"
+		for f in "$g"/*; do
+			[ -f "$f" ] || continue
+			# One line per line of the attribute, name first.
+			while IFS= read -r line; do
+				echo "@@attr $id ${f##*/} $line"
+			done < "$f"
+		done
+		for d in "$g"/devices/*; do
+			[ -L "$d" ] || continue
+			echo "@@member $id ${d##*/} $(readlink "$d")"
+		done
+	done
+	for dev in /sys/bus/pci/devices/*; do
+		[ -e "$dev" ] || continue
+		bdf=${dev##*/}
+		drv=-
+		[ -L "$dev/driver" ] && drv=$(basename "$(readlink "$dev/driver")")
+		grp=-
+		[ -L "$dev/iommu_group" ] && grp=$(basename "$(readlink "$dev/iommu_group")")
+		echo "@@pci $bdf $(cat "$dev/vendor"):$(cat "$dev/device") $(cat "$dev/class") $drv $grp"
+	done
+	for n in /dev/vfio/*; do
+		[ -c "$n" ] && echo "@@vfio ${n##*/}"
+	done
+	return 0
+}
+
+# Bind a PCI device (0000:bb:dd.f) to a driver through driver_override.
+bind_driver() {
+	dev=/sys/bus/pci/devices/$1 drv=$2
+	echo "$drv" > "$dev/driver_override" || return 1
+	if [ -L "$dev/driver" ]; then
+		echo "$1" > "$dev/driver/unbind" || return 1
+	fi
+	echo "$1" > /sys/bus/pci/drivers_probe || return 1
+	[ "$(basename "$(readlink "$dev/driver")")" = "$drv" ]
+}
+
+# vfio_bind BDF: hand a device to vfio-pci, reporting the outcome.
+vfio_bind() {
+	if bind_driver "$1" vfio-pci; then
+		result "bind-$1" pass "bound to vfio-pci"
+	else
+		result "bind-$1" fail "could not bind to vfio-pci"
+		return 1
+	fi
+}
+
+# vfio_roundtrip BDF: bind to vfio-pci (if needed) and run the type1 test.
+vfio_roundtrip() {
+	if [ "$(basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null)" != vfio-pci ]; then
+		vfio_bind "$1" || return 1
+	fi
+	vfio-edu -p type1 type1 "$1"
+}
