@@ -12,7 +12,7 @@ fi
 
 installed=$(dpkg-query -W -f='${Version}' "$PACKAGE" 2>/dev/null || true)
 if [ "$installed" != "$PACKAGE_VERSION" ]; then
-	"$TOP/scripts/deps.sh" base
+	"$TOP/harness/deps.sh" base
 	installed=$(dpkg-query -W -f='${Version}' "$PACKAGE" 2>/dev/null || true)
 fi
 [ -f "$TARBALL" ] || die "$TARBALL missing after installing $PACKAGE"

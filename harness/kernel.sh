@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build one kernel out of tree.
 # Usage: kernel.sh ARCH KIND      ARCH: x86_64   KIND: series | upstream
-#   series:   build/linux (the base with the series applied)
-#   upstream: the pristine base in the cache (the oracle)
+#   series:   build/series/linux (the base with the series applied)
+#   upstream: build/upstream/linux (the pristine base: the oracle)
 # Result: out/ARCH/bzImage (series) or out/ARCH-upstream/bzImage (oracle).
 . "$(dirname "$0")/common.sh"
 
@@ -12,13 +12,13 @@ x86_64) karch=x86_64 image=arch/x86/boot/bzImage ;;
 *) die "kernel.sh: unknown arch '$arch'" ;;
 esac
 case "$kind" in
-series) src=$BUILD/linux name=$arch ;;
-upstream) src=$BASE_REPO name=$arch-upstream ;;
+series) src=$SERIES_TREE name=$arch ;;
+upstream) "$TOP/harness/series.sh" upstream; src=$UPSTREAM_TREE name=$arch-upstream ;;
 *) die "kernel.sh: unknown kind '$kind' (series, upstream)" ;;
 esac
 [ -f "$src/Makefile" ] || die "no source tree at $src"
 
-obj=$BUILD/obj/$name
+obj=$(dirname "$src")/obj-$arch
 frag=$TOP/configs/$arch.config
 mkdir -p "$obj" "$OUT/$name"
 kmake() { make -s -C "$src" O="$obj" ARCH="$karch" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
@@ -31,7 +31,7 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.fragment" 2>/dev/null)" != 
 	# merge_config.sh writes temporaries in the current directory.
 	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null)
 	kmake olddefconfig >/dev/null
-	"$TOP/scripts/check-config.sh" "$frag" "$obj/.config"
+	"$TOP/harness/check-config.sh" "$frag" "$obj/.config"
 	echo "$want" > "$obj/.config.fragment"
 fi
 

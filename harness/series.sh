@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lay the series onto the pristine base and keep build/linux at its tip.
+# Lay the series onto the pristine base and keep build/series/linux at its tip.
 #
 # patches/series lists the commits of the series in order.  A line at
 # column 0 names a patch in patches/ (an mbox-format mail: From, Date,
@@ -7,8 +7,9 @@
 # the indented lines under it name the files the series owns (kept whole at
 # their kernel paths at the top of this repository) that the same commit adds.
 #
-# Usage: series.sh apply     build the commits, move build/linux to them
+# Usage: series.sh apply     build the commits, move build/series/linux to them
 #        series.sh export    git format-patch the series into out/series/
+#        series.sh upstream  make build/upstream/linux the pristine base
 #        series.sh check     validate the manifest only
 . "$(dirname "$0")/common.sh"
 
@@ -47,18 +48,33 @@ parse_manifest() {
 	: "$n"
 }
 
-ensure_trees() {
+# clone_base DIR: a clone of the cached base sharing its objects.
+clone_base() {
 	"$TOP/harness/base.sh"
-	if [ ! -d "$BUILD/linux/.git" ]; then
-		msg "cloning the base into build/linux"
-		rm -rf "$BUILD/linux" "$BUILD/stage"
-		mkdir -p "$BUILD"
-		git clone -q --shared --no-checkout -b base "$BASE_REPO" "$BUILD/linux"
-		git -C "$BUILD/linux" config gc.auto 0
-		git -C "$BUILD/linux" checkout -q base
-	fi
+	[ -d "$1/.git" ] && return 0
+	msg "cloning the base into ${1#"$TOP"/}"
+	rm -rf "$1"
+	mkdir -p "$(dirname "$1")"
+	git clone -q --shared --no-checkout -b base "$BASE_REPO" "$1"
+	git -C "$1" config gc.auto 0
+	git -C "$1" checkout -q base
+}
+
+ensure_trees() {
+	clone_base "$SERIES_TREE"
 	if [ ! -d "$BUILD/stage" ]; then
-		git -C "$BUILD/linux" worktree add -q --detach "$BUILD/stage" base
+		git -C "$SERIES_TREE" worktree add -q --detach "$BUILD/stage" base
+	fi
+}
+
+# The oracle's tree: the base, untouched.
+upstream_tree() {
+	clone_base "$UPSTREAM_TREE"
+	if [ "$(git -C "$UPSTREAM_TREE" rev-parse HEAD)" != "$(git -C "$UPSTREAM_TREE" rev-parse base)" ] ||
+	   [ -n "$(git -C "$UPSTREAM_TREE" status --porcelain --untracked-files=all)" ]; then
+		warn "build/upstream/linux was modified: resetting it to the base"
+		git -C "$UPSTREAM_TREE" checkout -q -f base
+		git -C "$UPSTREAM_TREE" clean -fdqx
 	fi
 }
 
@@ -102,23 +118,23 @@ apply_series() {
 	done
 	local tip old
 	tip=$(git -C "$stage" rev-parse HEAD)
-	git -C "$BUILD/linux" update-ref refs/heads/series "$tip"
-	old=$(git -C "$BUILD/linux" rev-parse HEAD)
+	git -C "$SERIES_TREE" update-ref refs/heads/series "$tip"
+	old=$(git -C "$SERIES_TREE" rev-parse HEAD)
 	# Moving between commits rewrites only the files that differ, so
 	# unchanged sources keep their mtimes and kbuild stays incremental.
-	if [ "$old" != "$tip" ] || [ "$(git -C "$BUILD/linux" symbolic-ref -q HEAD)" != refs/heads/series ]; then
-		git -C "$BUILD/linux" checkout -q -f series
+	if [ "$old" != "$tip" ] || [ "$(git -C "$SERIES_TREE" symbolic-ref -q HEAD)" != refs/heads/series ]; then
+		git -C "$SERIES_TREE" checkout -q -f series
 	fi
 	git -C "$stage" checkout -q --detach base
-	msg "series: ${#PATCHES[@]} patches applied, build/linux at $(git -C "$BUILD/linux" log --oneline -1)"
+	msg "series: ${#PATCHES[@]} patches applied, build/series/linux at $(git -C "$SERIES_TREE" log --oneline -1)"
 }
 
 export_series() {
 	apply_series
 	local dir=$OUT/series
 	rm -rf "$dir"; mkdir -p "$dir"
-	git -C "$BUILD/linux" config branch.series.description "$(cat "$TOP/patches/cover-letter")"
-	git -C "$BUILD/linux" format-patch -q --cover-letter --cover-from-description=auto \
+	git -C "$SERIES_TREE" config branch.series.description "$(cat "$TOP/patches/cover-letter")"
+	git -C "$SERIES_TREE" format-patch -q --cover-letter --cover-from-description=auto \
 		--base=base -o "$dir" base..series
 	msg "series exported to ${dir#"$TOP"/}: $(ls "$dir" | wc -l) files"
 	ls "$dir"
@@ -127,6 +143,7 @@ export_series() {
 case "${1:-apply}" in
 apply) apply_series ;;
 export) export_series ;;
+upstream) upstream_tree ;;
 check) parse_manifest; msg "patches/series: ${#PATCHES[@]} patches" ;;
 *) die "usage: series.sh apply|export|check" ;;
 esac

@@ -67,10 +67,13 @@ vfio_bind() {
 	fi
 }
 
-# vfio_roundtrip BDF: bind to vfio-pci (if needed) and run the type1 test.
+# vfio_roundtrip BDF [vfio-edu options]: bind to vfio-pci (if needed) and
+# run the type1 test.
 vfio_roundtrip() {
-	if [ "$(basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null)" != vfio-pci ]; then
-		vfio_bind "$1" || return 1
+	bdf=$1
+	shift
+	if [ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null)" != vfio-pci ]; then
+		vfio_bind "$bdf" || return 1
 	fi
-	vfio-edu -p type1 type1 "$1"
+	vfio-edu -p type1 "$@" type1 "$bdf"
 }

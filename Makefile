@@ -1,0 +1,68 @@
+# iommu-groups harness.  "make" builds the patched kernel and boots the
+# default scenario; "make check" runs every suite.  See README.md.
+
+SHELL := /bin/bash
+SCENARIO ?= intel-root-ports
+KERNEL ?= series
+H := harness
+
+.PHONY: all deps base apply kernel oracle initramfs boot check series \
+	validate clean distclean help
+
+all: deps kernel initramfs
+	@python3 $(H)/scenario.py --kernel series --table \
+		tests/scenarios/$(SCENARIO).scn
+
+help:
+	@echo "make                 build the patched kernel, boot '$(SCENARIO)', print its groups and VFIO round trip"
+	@echo "make check           every suite; ends with 'check: N passed, M failed'"
+	@echo "make oracle          build the unpatched base (out/x86_64-upstream/bzImage)"
+	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
+	@echo "make series          export the series with git format-patch into out/series/"
+	@echo "make validate        parse patches/series and every scenario file"
+	@echo "make clean           remove build/ and out/ (the cached base and ccache stay)"
+
+deps:
+	@$(H)/deps.sh
+
+base: deps
+	@$(H)/base.sh
+
+apply: base
+	@$(H)/series.sh apply
+
+kernel: apply
+	@$(H)/kernel.sh x86_64 series
+
+oracle: base
+	@$(H)/kernel.sh x86_64 upstream
+
+initramfs: base
+	@$(H)/initramfs.sh x86_64
+
+# Boot one scenario; KERNEL=both also compares the two kernels.
+boot: initramfs
+	@case "$(KERNEL)" in \
+	series|patched) $(MAKE) -s kernel ;; \
+	oracle|upstream) $(MAKE) -s oracle ;; \
+	both) $(MAKE) -s kernel oracle ;; \
+	*) echo "KERNEL must be series, oracle or both" >&2; exit 2 ;; \
+	esac
+	@f=tests/scenarios/$(SCENARIO).scn; [ -f "$$f" ] || f=$(SCENARIO); \
+	python3 $(H)/scenario.py --kernel $(KERNEL) --table "$$f"
+
+check: deps
+	@$(H)/check.sh
+
+series: base
+	@$(H)/series.sh export
+
+validate:
+	@$(H)/series.sh check
+	@python3 $(H)/scenario.py --validate tests/scenarios/*.scn
+
+clean:
+	rm -rf build out
+
+distclean: clean
+	@echo "the cache (base tree, ccache) is in $${IG_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/iommu-groups}"

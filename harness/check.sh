@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# make check: every suite, one closing line.
+# Each suite appends "PASS|FAIL|SKIP name detail" lines to build/results/;
+# a suite that dies without saying why is recorded as a failure of its own.
+. "$(dirname "$0")/common.sh"
+
+results=$BUILD/results
+rm -rf "$results"
+mkdir -p "$results" "$BUILD/logs"
+t0=$(date +%s)
+
+# suite NAME COMMAND...: run COMMAND, its output in build/logs/NAME.log
+suite() {
+	local name=$1 rc start
+	shift
+	start=$(date +%s)
+	msg "suite $name"
+	set +e
+	"$@" > "$BUILD/logs/$name.log" 2>&1
+	rc=$?
+	set -e
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL' "$results/$name.txt" 2>/dev/null; then
+		echo "FAIL $name/suite exited $rc: $(tail -n 1 "$BUILD/logs/$name.log") (log build/logs/$name.log)" >> "$results/$name.txt"
+	fi
+	msg "suite $name: $(grep -c '^PASS' "$results/$name.txt" 2>/dev/null || true) passed, $(grep -c '^FAIL' "$results/$name.txt" 2>/dev/null || true) failed in $(( $(date +%s) - start ))s"
+}
+
+build_all() {
+	local out=$results/build.txt ok=0
+	"$TOP/harness/series.sh" apply || { echo "FAIL build/series-apply patches/series does not apply" >> "$out"; return 1; }
+	echo "PASS build/series-apply" >> "$out"
+	for kind in upstream series; do
+		if "$TOP/harness/kernel.sh" x86_64 "$kind"; then
+			echo "PASS build/x86_64-$kind" >> "$out"
+		else
+			echo "FAIL build/x86_64-$kind kernel build failed" >> "$out"; ok=1
+		fi
+	done
+	if "$TOP/harness/initramfs.sh" x86_64; then
+		echo "PASS build/initramfs-x86_64" >> "$out"
+	else
+		echo "FAIL build/initramfs-x86_64" >> "$out"; ok=1
+	fi
+	return $ok
+}
+
+suite build build_all
+suite kunit "$TOP/harness/kunit.sh" "$results/kunit.txt"
+suite scenarios python3 "$TOP/harness/scenario.py" --kernel both \
+	--results "$results/scenarios.txt" "$TOP"/tests/scenarios/*.scn
+
+msg "make check took $(( $(date +%s) - t0 ))s"
+python3 "$TOP/harness/summary.py" "$results"
