@@ -29,6 +29,11 @@ build_all() {
 	local out=$results/build.txt ok=0
 	"$TOP/harness/series.sh" apply || { echo "FAIL build/series-apply patches/series does not apply" >> "$out"; return 1; }
 	echo "PASS build/series-apply" >> "$out"
+	if "$TOP/harness/series.sh" export; then
+		echo "PASS build/series-export out/series applies with git am on the base" >> "$out"
+	else
+		echo "FAIL build/series-export out/series does not rebuild the series" >> "$out"; ok=1
+	fi
 	for kind in upstream series; do
 		if "$TOP/harness/kernel.sh" x86_64 "$kind"; then
 			echo "PASS build/x86_64-$kind" >> "$out"

@@ -23,8 +23,8 @@ frag=$TOP/configs/$arch.config
 mkdir -p "$obj" "$OUT/$name"
 kmake() { make -s -C "$src" O="$obj" ARCH="$karch" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
 
-# Regenerate the config only when the fragment (or the tree's Kconfig) changed.
-want=$(cat "$frag" | sha256sum | cut -d' ' -f1)-$(git -C "$src" rev-parse HEAD)
+# Regenerate the config only when the fragment or a Kconfig file changed.
+want=$({ cat "$frag"; git -C "$src" ls-files -s -- '*Kconfig*'; } | sha256sum | cut -d' ' -f1)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.fragment" 2>/dev/null)" != "$want" ]; then
 	msg "configuring $name (tinyconfig + ${frag#"$TOP"/})"
 	kmake tinyconfig >/dev/null

@@ -79,14 +79,14 @@ upstream_tree() {
 }
 
 # Commit identity and dates are fixed so the same series gives the same hashes.
-export GIT_COMMITTER_NAME="iommu-groups" GIT_COMMITTER_EMAIL="iommu-groups@localhost"
+export GIT_COMMITTER_NAME="iommu-groups developers" GIT_COMMITTER_EMAIL="iommu-groups@localhost"
 export GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 
 apply_series() {
 	parse_manifest
 	ensure_trees
-	local stage=$BUILD/stage tmp i p
-	tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+	local stage=$BUILD/stage tmp=$BUILD/series-tmp i p
+	rm -rf "$tmp"; mkdir -p "$tmp"
 	git -C "$stage" checkout -q -f --detach base
 	git -C "$stage" clean -fdqx
 	for i in "${!PATCHES[@]}"; do
@@ -116,16 +116,16 @@ apply_series() {
 			GIT_AUTHOR_DATE="${date:-2026-01-01T00:00:00Z}" \
 			git -C "$stage" commit -q --cleanup=strip -F -
 	done
-	local tip old
+	local tip
 	tip=$(git -C "$stage" rev-parse HEAD)
 	git -C "$SERIES_TREE" update-ref refs/heads/series "$tip"
-	old=$(git -C "$SERIES_TREE" rev-parse HEAD)
-	# Moving between commits rewrites only the files that differ, so
-	# unchanged sources keep their mtimes and kbuild stays incremental.
-	if [ "$old" != "$tip" ] || [ "$(git -C "$SERIES_TREE" symbolic-ref -q HEAD)" != refs/heads/series ]; then
-		git -C "$SERIES_TREE" checkout -q -f series
-	fi
+	# reset --hard rewrites only what differs from the index, so files the
+	# series did not change keep their mtimes and kbuild stays incremental.
+	git -C "$SERIES_TREE" symbolic-ref HEAD refs/heads/series
+	git -C "$SERIES_TREE" reset -q --hard series
+	git -C "$SERIES_TREE" clean -fdq
 	git -C "$stage" checkout -q --detach base
+	rm -rf "$tmp"
 	msg "series: ${#PATCHES[@]} patches applied, build/series/linux at $(git -C "$SERIES_TREE" log --oneline -1)"
 }
 
@@ -137,7 +137,24 @@ export_series() {
 	git -C "$SERIES_TREE" format-patch -q --cover-letter --cover-from-description=auto \
 		--base=base -o "$dir" base..series
 	msg "series exported to ${dir#"$TOP"/}: $(ls "$dir" | wc -l) files"
-	ls "$dir"
+	am_check
+}
+
+# The exported mails must rebuild the series exactly: git am them (all but
+# the cover letter) on the base in the staging tree and compare the trees.
+am_check() {
+	local stage=$BUILD/stage want got
+	git -C "$stage" checkout -q -f --detach base
+	git -C "$stage" clean -fdqx
+	if ! git -C "$stage" am -q $(ls "$OUT/series"/*.patch | grep -v '/0000-cover-letter.patch$'); then
+		git -C "$stage" am --abort 2>/dev/null || true
+		die "out/series does not apply with git am on the base"
+	fi
+	want=$(git -C "$SERIES_TREE" rev-parse 'series^{tree}')
+	got=$(git -C "$stage" rev-parse 'HEAD^{tree}')
+	git -C "$stage" checkout -q --detach base
+	[ "$want" = "$got" ] || die "git am of out/series gives tree $got, the series is $want"
+	msg "git am of out/series on the base reproduces the series tree ($got)"
 }
 
 case "${1:-apply}" in

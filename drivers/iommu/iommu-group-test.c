@@ -318,7 +318,7 @@ static int record_dev(struct device *dev, void *data)
 	return ctx->calls == ctx->stop_at ? -EINTR : 0;
 }
 
-static void iommu_group_test_for_each_dev(struct kunit *test)
+static void iommu_group_test_walk_order(struct kunit *test)
 {
 	struct iommu_group *group = test_group(test);
 	struct device *devs[3];
@@ -336,7 +336,7 @@ static void iommu_group_test_for_each_dev(struct kunit *test)
 		KUNIT_EXPECT_PTR_EQ(test, ctx.seen[i], devs[i]);
 }
 
-static void iommu_group_test_for_each_dev_stops(struct kunit *test)
+static void iommu_group_test_walk_stops(struct kunit *test)
 {
 	struct iommu_group *group = test_group(test);
 	struct for_each_ctx ctx = { .stop_at = 2 };
@@ -351,7 +351,7 @@ static void iommu_group_test_for_each_dev_stops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx.calls, 2);
 }
 
-static void iommu_group_test_for_each_dev_empty(struct kunit *test)
+static void iommu_group_test_walk_empty(struct kunit *test)
 {
 	struct iommu_group *group = test_group(test);
 	struct for_each_ctx ctx = { .stop_at = 1 };
@@ -411,9 +411,9 @@ static struct kunit_case iommu_group_test_cases[] = {
 	KUNIT_CASE(iommu_group_test_member_holds_ref),
 	KUNIT_CASE(iommu_group_test_ref_outlives_members),
 	KUNIT_CASE(iommu_group_test_name_collision),
-	KUNIT_CASE(iommu_group_test_for_each_dev),
-	KUNIT_CASE(iommu_group_test_for_each_dev_stops),
-	KUNIT_CASE(iommu_group_test_for_each_dev_empty),
+	KUNIT_CASE(iommu_group_test_walk_order),
+	KUNIT_CASE(iommu_group_test_walk_stops),
+	KUNIT_CASE(iommu_group_test_walk_empty),
 	KUNIT_CASE(iommu_group_test_iommudata_release),
 	KUNIT_CASE(iommu_group_test_put_null),
 	{}
@@ -423,6 +423,7 @@ static struct kunit_suite iommu_group_test_suite = {
 	.name = "iommu-group",
 	.test_cases = iommu_group_test_cases,
 };
+
 kunit_test_suite(iommu_group_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the IOMMU group API");
