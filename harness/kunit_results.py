@@ -8,9 +8,9 @@ import json
 import sys
 
 
-def cases(node, path):
+def cases(node, path, root=False):
     name = node.get("name") or ""
-    here = path + [name] if name and name != "main" else path
+    here = path if root or not name else path + [name]
     for case in node.get("test_cases", []):
         yield "/".join(here + [case["name"]]), case.get("status", "FAIL")
     for sub in node.get("sub_groups", []):
@@ -26,7 +26,7 @@ def main():
         print(f"FAIL kunit/run kunit.py exited {rc} without results (log {log})")
         return
     found = 0
-    for name, status in cases(data.get("results", data), ["kunit"]):
+    for name, status in cases(data.get("results", data), ["kunit"], root=True):
         found += 1
         status = {"PASS": "PASS", "SKIP": "SKIP"}.get(status, "FAIL")
         print(f"{status} {name}")

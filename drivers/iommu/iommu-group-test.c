@@ -41,6 +41,15 @@ static bool group_has(int id, const char *entry)
 	return found;
 }
 
+/* Is there a link named after @dev in the group's devices/ directory? */
+static bool group_has_dev(int id, struct device *dev)
+{
+	char path[80];
+
+	snprintf(path, sizeof(path), "devices/%s", dev_name(dev));
+	return group_has(id, path);
+}
+
 /* Does /sys/kernel/iommu_groups/<id>/devices/<link> point at @dev? */
 static bool group_links_to(int id, const char *link, struct device *dev)
 {
@@ -107,6 +116,46 @@ static void remove_device_action(void *dev)
 
 KUNIT_DEFINE_ACTION_WRAPPER(root_device_unregister_action,
 			    root_device_unregister, struct device *);
+KUNIT_DEFINE_ACTION_WRAPPER(device_unregister_action,
+			    device_unregister, struct device *);
+
+static void bare_device_release(struct device *dev)
+{
+	kfree(dev);
+}
+
+/*
+ * A device named exactly @name (KUnit bus devices get the test name as a
+ * prefix) below a new root device @parent, so that two of them can share
+ * a name, as devices on different buses may.
+ */
+static struct device *bare_device(struct kunit *test, const char *parent,
+				  const char *name)
+{
+	struct device *root, *dev;
+	int ret;
+
+	root = root_device_register(parent);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, root);
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, root_device_unregister_action, root));
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	device_initialize(dev);
+	dev->parent = root;
+	dev->release = bare_device_release;
+	ret = dev_set_name(dev, "%s", name);
+	if (!ret)
+		ret = device_add(dev);
+	if (ret) {
+		put_device(dev);
+		KUNIT_FAIL_AND_ABORT(test, "cannot add device %s: %d", name, ret);
+	}
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, device_unregister_action, dev));
+	return dev;
+}
 
 /*
  * Register a device on the KUnit bus and add it to @group.  The KUnit bus
@@ -237,7 +286,7 @@ static void iommu_group_test_remove_device(struct kunit *test)
 
 	KUNIT_EXPECT_NULL(test, iommu_group_get(dev));
 	KUNIT_EXPECT_FALSE(test, dev_has_group_link(dev));
-	KUNIT_EXPECT_FALSE(test, group_has(id, "devices/iommu-group-test-dev"));
+	KUNIT_EXPECT_FALSE(test, group_has_dev(id, dev));
 	KUNIT_EXPECT_TRUE(test, group_has(id, NULL));
 }
 
@@ -279,29 +328,33 @@ static void iommu_group_test_ref_outlives_members(struct kunit *test)
 	iommu_group_remove_device(dev);
 
 	KUNIT_EXPECT_TRUE(test, group_has(id, NULL));
-	KUNIT_EXPECT_FALSE(test, group_has(id, "devices/iommu-group-test-dev"));
+	KUNIT_EXPECT_FALSE(test, group_has_dev(id, dev));
 	iommu_group_put(ref);
 	KUNIT_EXPECT_FALSE(test, group_has(id, NULL));
 }
 
-/* Two members whose device names collide get "name" and "name.0". */
+/* Members whose device names collide get "name", "name.0", "name.1". */
 static void iommu_group_test_name_collision(struct kunit *test)
 {
 	struct iommu_group *group = test_group(test);
 	int id = iommu_group_id(group);
-	struct device *a = test_member(test, group, "iommu-group-test-dup");
-	struct device *b = root_device_register("iommu-group-test-dup");
+	struct device *devs[3];
+	int i;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, root_device_unregister_action, b));
-	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, b));
-	KUNIT_ASSERT_EQ(test, 0,
-			kunit_add_action_or_reset(test, remove_device_action, b));
+	devs[0] = bare_device(test, "iommu-group-test-p0", "iommu-group-test-dup");
+	devs[1] = bare_device(test, "iommu-group-test-p1", "iommu-group-test-dup");
+	devs[2] = bare_device(test, "iommu-group-test-p2", "iommu-group-test-dup");
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, devs[i]));
+		KUNIT_ASSERT_EQ(test, 0,
+				kunit_add_action_or_reset(test, remove_device_action, devs[i]));
+	}
 
-	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup", a));
-	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup.0", b));
-	KUNIT_EXPECT_TRUE(test, dev_links_to_group(b, id));
+	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup", devs[0]));
+	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup.0", devs[1]));
+	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup.1", devs[2]));
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_TRUE(test, dev_links_to_group(devs[i], id));
 }
 
 struct for_each_ctx {
@@ -391,6 +444,223 @@ static void iommu_group_test_iommudata_release(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, release_data, &cookie);
 }
 
+static void release_nothing(struct device *dev)
+{
+	/* The memory belongs to the test (kunit_kzalloc). */
+}
+
+static void put_device_action(void *dev)
+{
+	put_device(dev);
+}
+
+/* A device that was initialised but never added: it has no sysfs node. */
+static struct device *unregistered_device(struct kunit *test)
+{
+	struct device *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	device_initialize(dev);
+	dev->release = release_nothing;
+	KUNIT_ASSERT_EQ(test, 0, dev_set_name(dev, "iommu-group-test-ghost"));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, put_device_action, dev));
+	return dev;
+}
+
+/* Adding fails when the links cannot be made, and leaves nothing behind. */
+static void iommu_group_test_add_unregistered_fails(struct kunit *test)
+{
+	struct iommu_group *group = iommu_group_alloc();
+	struct device *dev = unregistered_device(test);
+	int id;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	id = iommu_group_id(group);
+	KUNIT_EXPECT_LT(test, iommu_group_add_device(group, dev), 0);
+	KUNIT_EXPECT_NULL(test, dev->iommu_group);
+	KUNIT_EXPECT_FALSE(test, group_has_dev(id, dev));
+	/* No reference was leaked: the caller's put frees the group. */
+	iommu_group_put(group);
+	KUNIT_EXPECT_FALSE(test, group_has(id, NULL));
+}
+
+/* A device already in a group cannot join another; both stay as they were. */
+static void iommu_group_test_add_twice_fails(struct kunit *test)
+{
+	struct iommu_group *a = test_group(test);
+	struct iommu_group *b = iommu_group_alloc();
+	struct device *dev = test_member(test, a, "iommu-group-test-dev");
+	int id_b;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	id_b = iommu_group_id(b);
+	KUNIT_EXPECT_EQ(test, iommu_group_add_device(b, dev), -EBUSY);
+	KUNIT_EXPECT_PTR_EQ(test, dev->iommu_group, a);
+	KUNIT_EXPECT_TRUE(test, dev_links_to_group(dev, iommu_group_id(a)));
+	KUNIT_EXPECT_TRUE(test, group_links_to(iommu_group_id(a), dev_name(dev), dev));
+	KUNIT_EXPECT_FALSE(test, group_has_dev(id_b, dev));
+	iommu_group_put(b);
+	KUNIT_EXPECT_FALSE(test, group_has(id_b, NULL));
+}
+
+/* Once the member holding a name leaves, the plain name is free again. */
+static void iommu_group_test_collision_name_freed(struct kunit *test)
+{
+	struct iommu_group *group = test_group(test);
+	int id = iommu_group_id(group);
+	struct device *a = bare_device(test, "iommu-group-test-p0", "iommu-group-test-dup");
+	struct device *b = bare_device(test, "iommu-group-test-p1", "iommu-group-test-dup");
+
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, a));
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, b));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, remove_device_action, b));
+	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup.0", b));
+
+	iommu_group_remove_device(a);
+	KUNIT_EXPECT_FALSE(test, group_has(id, "devices/iommu-group-test-dup"));
+	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup.0", b));
+
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, a));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, remove_device_action, a));
+	KUNIT_EXPECT_TRUE(test, group_links_to(id, "iommu-group-test-dup", a));
+}
+
+/* A device that left one group can join another; its link follows. */
+static void iommu_group_test_move_device(struct kunit *test)
+{
+	struct iommu_group *a = test_group(test);
+	struct iommu_group *b = test_group(test);
+	struct device *dev = kunit_device_register(test, "iommu-group-test-dev");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(a, dev));
+	iommu_group_remove_device(dev);
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(b, dev));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, remove_device_action, dev));
+
+	KUNIT_EXPECT_PTR_EQ(test, dev->iommu_group, b);
+	KUNIT_EXPECT_TRUE(test, dev_links_to_group(dev, iommu_group_id(b)));
+	KUNIT_EXPECT_FALSE(test, group_has_dev(iommu_group_id(a), dev));
+}
+
+/* Removing a device twice drops the group's reference only once. */
+static void iommu_group_test_remove_twice(struct kunit *test)
+{
+	struct iommu_group *group = test_group(test);
+	struct device *dev = kunit_device_register(test, "iommu-group-test-dev");
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, dev));
+	iommu_group_remove_device(dev);
+	iommu_group_remove_device(dev);
+	/* The test's own reference is still good. */
+	KUNIT_EXPECT_TRUE(test, group_has(iommu_group_id(group), NULL));
+}
+
+/* The group of a device that was the last member is freed with it. */
+static void iommu_group_test_id_free_after_last_member(struct kunit *test)
+{
+	struct iommu_group *group = iommu_group_alloc();
+	struct device *dev = kunit_device_register(test, "iommu-group-test-dev");
+	struct iommu_group *again;
+	int id;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	id = iommu_group_id(group);
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, dev));
+	iommu_group_put(group);
+	iommu_group_remove_device(dev);
+
+	again = test_group(test);
+	KUNIT_EXPECT_EQ(test, iommu_group_id(again), id);
+}
+
+/* Many groups: distinct ids and directories, and the lowest id comes back. */
+static void iommu_group_test_many_groups(struct kunit *test)
+{
+	struct iommu_group *groups[64];
+	int i, j, first;
+
+	for (i = 0; i < ARRAY_SIZE(groups); i++) {
+		groups[i] = iommu_group_alloc();
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, groups[i]);
+		KUNIT_EXPECT_TRUE(test, group_has(iommu_group_id(groups[i]), NULL));
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_NE(test, iommu_group_id(groups[i]),
+					iommu_group_id(groups[j]));
+	}
+	first = iommu_group_id(groups[0]);
+	for (i = 0; i < ARRAY_SIZE(groups); i++) {
+		int id = iommu_group_id(groups[i]);
+
+		iommu_group_put(groups[i]);
+		KUNIT_EXPECT_FALSE(test, group_has(id, NULL));
+	}
+	groups[0] = test_group(test);
+	KUNIT_EXPECT_LE(test, iommu_group_id(groups[0]), first);
+}
+
+static void iommu_group_test_generic_device_group(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "iommu-group-test-dev");
+	struct iommu_group *a, *b;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	a = generic_device_group(dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, put_group_action, a));
+	b = generic_device_group(dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, put_group_action, b));
+	/* One new group per call: the device is not added to either. */
+	KUNIT_EXPECT_PTR_NE(test, a, b);
+	KUNIT_EXPECT_NULL(test, dev->iommu_group);
+}
+
+/* The walk sees membership as it is now, in joining order. */
+static void iommu_group_test_walk_after_remove(struct kunit *test)
+{
+	struct iommu_group *group = test_group(test);
+	struct for_each_ctx ctx = { .stop_at = 0 };
+	struct device *d0, *d2, *d1 = kunit_device_register(test, "iommu-group-test-1");
+
+	d0 = test_member(test, group, "iommu-group-test-0");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d1);
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, d1));
+	d2 = test_member(test, group, "iommu-group-test-2");
+	iommu_group_remove_device(d1);
+
+	KUNIT_EXPECT_EQ(test, 0, iommu_group_for_each_dev(group, &ctx, record_dev));
+	KUNIT_ASSERT_EQ(test, ctx.calls, 2);
+	KUNIT_EXPECT_PTR_EQ(test, ctx.seen[0], d0);
+	KUNIT_EXPECT_PTR_EQ(test, ctx.seen[1], d2);
+}
+
+static void iommu_group_test_set_name_null_unnamed(struct kunit *test)
+{
+	struct iommu_group *group = test_group(test);
+
+	KUNIT_EXPECT_EQ(test, 0, iommu_group_set_name(group, NULL));
+	KUNIT_EXPECT_FALSE(test, group_has(iommu_group_id(group), "name"));
+}
+
+static void iommu_group_test_iommudata_no_release(struct kunit *test)
+{
+	struct iommu_group *group = iommu_group_alloc();
+	int cookie;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	release_calls = 0;
+	iommu_group_set_iommudata(group, &cookie, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, iommu_group_get_iommudata(group), &cookie);
+	iommu_group_put(group);
+	KUNIT_EXPECT_EQ(test, release_calls, 0);
+}
+
 static void iommu_group_test_put_null(struct kunit *test)
 {
 	/* iommu_group_put(NULL) is documented to be harmless. */
@@ -416,6 +686,17 @@ static struct kunit_case iommu_group_test_cases[] = {
 	KUNIT_CASE(iommu_group_test_walk_empty),
 	KUNIT_CASE(iommu_group_test_iommudata_release),
 	KUNIT_CASE(iommu_group_test_put_null),
+	KUNIT_CASE(iommu_group_test_add_unregistered_fails),
+	KUNIT_CASE(iommu_group_test_add_twice_fails),
+	KUNIT_CASE(iommu_group_test_collision_name_freed),
+	KUNIT_CASE(iommu_group_test_move_device),
+	KUNIT_CASE(iommu_group_test_remove_twice),
+	KUNIT_CASE(iommu_group_test_id_free_after_last_member),
+	KUNIT_CASE(iommu_group_test_many_groups),
+	KUNIT_CASE(iommu_group_test_generic_device_group),
+	KUNIT_CASE(iommu_group_test_walk_after_remove),
+	KUNIT_CASE(iommu_group_test_set_name_null_unnamed),
+	KUNIT_CASE(iommu_group_test_iommudata_no_release),
 	{}
 };
 

@@ -279,16 +279,20 @@ void iommu_group_free_device(struct iommu_group *group,
 /**
  * iommu_group_add_device() - add a device to a group
  * @group: the group; the caller holds a reference
- * @dev: the device, which must not be in a group
+ * @dev: the device
  *
  * The device takes a reference on the group of its own, dropped when it
  * leaves with iommu_group_remove_device().
  *
- * Return: 0, or a negative errno with nothing changed.
+ * Return: 0; -EBUSY when @dev is already in a group; another negative
+ * errno when its links cannot be made.  Nothing changes on error.
  */
 int iommu_group_add_device(struct iommu_group *group, struct device *dev)
 {
 	struct group_device *gdev;
+
+	if (dev->iommu_group)
+		return -EBUSY;
 
 	gdev = iommu_group_alloc_device(group, dev);
 	if (IS_ERR(gdev))

@@ -77,3 +77,26 @@ vfio_roundtrip() {
 	fi
 	vfio-edu -p type1 "$@" type1 "$bdf"
 }
+
+# check NAME DESCRIPTION COMMAND...: a result from a command's exit status.
+check() {
+	name=$1 desc=$2
+	shift 2
+	if "$@"; then
+		result "$name" pass "$desc"
+	else
+		result "$name" fail "$desc"
+		return 1
+	fi
+}
+
+# group_of BDF: the id of a PCI device's group (empty when it has none).
+group_of() {
+	l=$(readlink "/sys/bus/pci/devices/$1/iommu_group" 2>/dev/null) || return 0
+	echo "${l##*/}"
+}
+
+# group_members ID: the names in the group's devices/ directory.
+group_members() {
+	ls "/sys/kernel/iommu_groups/$1/devices" 2>/dev/null | tr '\n' ' '
+}
