@@ -43,6 +43,14 @@
  *   the group is shared and are not locked.
  *   @id, @kobj and @devices_kobj never change while @ref is held.
  *
+ * Domains
+ *   A group is attached to a domain as a whole: every member is switched,
+ *   or, if the IOMMU driver refuses one, every member is put back.  The one
+ *   way to do that is __iommu_group_set_domain_internal() in iommu.c (and
+ *   its wrappers iommu_attach_group(), iommu_detach_group() and the DMA
+ *   ownership calls), with @mutex held; it calls the driver's attach_dev()
+ *   for each member in turn and may sleep.
+ *
  * @kobj: /sys/kernel/iommu_groups/<id>
  * @devices_kobj: its devices/ directory, one link per member
  * @ref: users of the group, see above
