@@ -33,6 +33,7 @@ static struct topo *topo_new(struct kunit *test)
 	t->t.funcs = t->funcs;
 	/* Bus 0 is the root bus. */
 	t->buses[0].self = GF_NONE;
+	t->buses[0].parent = GF_NONE;
 	t->t.nr_buses = 1;
 	return t;
 }
@@ -69,6 +70,18 @@ static int below(struct topo *t, int br)
 	int b = t->t.nr_buses++;
 
 	t->buses[b].self = br;
+	t->buses[b].parent = GF_NONE;
+	t->buses[b].number = b;
+	return b;
+}
+
+/* A virtual bus hanging off @bus, as SR-IOV creates for VFs. */
+static int virtual_bus(struct topo *t, int bus)
+{
+	int b = t->t.nr_buses++;
+
+	t->buses[b].self = GF_NONE;
+	t->buses[b].parent = bus;
 	t->buses[b].number = b;
 	return b;
 }
@@ -577,6 +590,35 @@ static void gf_test_vfs_below_switch_no_acs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nr_groups(test, t), 2);
 }
 
+static void gf_test_vfs_on_virtual_bus(struct kunit *test)
+{
+	static const bool acs[] = { false, false };
+	struct topo *t = topo_new(test);
+	int usp, dsp[2], ep[2], vbus, vf0, vf1;
+
+	add_switch(t, 0, 2, acs, &usp, dsp, ep);
+	vbus = virtual_bus(t, t->funcs[ep[0]].bus);
+	vf0 = fn(t, vbus, 0, 0, GF_ENDPOINT, true);
+	vf1 = fn(t, vbus, 0, 1, GF_ENDPOINT, true);
+	/* The walk goes through the virtual bus to the switch above it. */
+	EXPECT_SAME(t, vf0, ep[1]);
+	EXPECT_SAME(t, vf1, dsp[0]);
+	expect_rule(test, t, vf0, GF_RULE_SWITCH_NO_ACS, dsp[0]);
+}
+
+static void gf_test_virtual_bus_isolated(struct kunit *test)
+{
+	struct topo *t = topo_new(test);
+	int ep, rp = rp_with_ep(t, 0x10, true, &ep);
+	int vbus = virtual_bus(t, t->funcs[ep].bus);
+	int vf0 = fn(t, vbus, 0, 0, GF_ENDPOINT, true);
+	int vf1 = fn(t, vbus, 0, 1, GF_ENDPOINT, true);
+
+	EXPECT_APART(t, vf0, vf1);
+	EXPECT_APART(t, vf0, ep);
+	EXPECT_APART(t, vf0, rp);
+}
+
 /* The same classification whatever the order functions are looked at. */
 static void gf_test_order_independent(struct kunit *test)
 {
@@ -691,6 +733,8 @@ static struct kunit_case gf_test_cases[] = {
 	KUNIT_CASE(gf_test_xlate_root),
 	KUNIT_CASE(gf_test_vfs_isolated),
 	KUNIT_CASE(gf_test_vfs_below_switch_no_acs),
+	KUNIT_CASE(gf_test_vfs_on_virtual_bus),
+	KUNIT_CASE(gf_test_virtual_bus_isolated),
 	KUNIT_CASE(gf_test_order_independent),
 	KUNIT_CASE(gf_test_q35_switch_scenario),
 	KUNIT_CASE(gf_test_bad_input),

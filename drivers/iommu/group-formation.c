@@ -42,9 +42,12 @@
 
 #include "group-formation.h"
 
-static bool gf_is_root(const struct gf_topology *t, int bus)
+/* The bus above @bus, or GF_NONE at a root bus. */
+static int gf_up(const struct gf_topology *t, int bus)
 {
-	return t->buses[bus].self == GF_NONE;
+	const struct gf_bus *b = &t->buses[bus];
+
+	return b->self != GF_NONE ? t->funcs[b->self].bus : b->parent;
 }
 
 static bool gf_is_downstream_port(const struct gf_func *f)
@@ -163,15 +166,15 @@ int gf_classify(const struct gf_topology *t, int fn, struct gf_key *key)
 	 * walk also checks the path, which rule 2 then takes again.
 	 */
 	depth = 0;
-	for (bus = t->funcs[a].bus; ; bus = t->funcs[t->buses[bus].self].bus) {
+	for (bus = t->funcs[a].bus; bus != GF_NONE; bus = gf_up(t, bus)) {
 		const struct gf_func *p;
 		int self;
 
 		if (bus < 0 || bus >= t->nr_buses || ++depth > t->nr_buses)
 			return -EINVAL;	/* out of range, or a loop */
-		if (gf_is_root(t, bus))
-			break;
 		self = t->buses[bus].self;
+		if (self == GF_NONE)
+			continue;	/* a root or virtual bus */
 		if (self < 0 || self >= t->nr_funcs)
 			return -EINVAL;
 		p = &t->funcs[self];
@@ -187,10 +190,13 @@ int gf_classify(const struct gf_topology *t, int fn, struct gf_key *key)
 	/* Rule 2: the topmost bus that is not isolated. */
 	key->is_bus = false;
 	key->index = a;
-	for (bus = t->funcs[a].bus; !gf_is_root(t, bus);
-	     bus = t->funcs[t->buses[bus].self].bus) {
+	for (bus = t->funcs[a].bus; bus != GF_NONE; bus = gf_up(t, bus)) {
 		int self = t->buses[bus].self;
-		const struct gf_func *p = &t->funcs[self];
+		const struct gf_func *p;
+
+		if (self == GF_NONE)
+			continue;
+		p = &t->funcs[self];
 
 		/* The topmost finding names the anchor and the reason. */
 		if (gf_is_downstream_port(p) && !p->acs) {

@@ -30,12 +30,15 @@ enum gf_kind {
 
 /**
  * struct gf_bus - a PCI bus
- * @self: index of the bridge above it, GF_NONE for a root bus
+ * @self: index of the bridge above it, GF_NONE for a root or virtual bus
+ * @parent: for a virtual bus (SR-IOV VFs beyond the PF's bus), the bus it
+ *	    hangs off; GF_NONE otherwise.  A bus with neither is a root bus.
  * @number: bus number, for messages
  * @domain: PCI domain (segment), for messages
  */
 struct gf_bus {
 	int self;
+	int parent;
 	u8 number;
 	u16 domain;
 };

@@ -6,6 +6,7 @@
  *   /sys/kernel/iommu_groups/<id>/name           only when a name is set
  *   /sys/kernel/iommu_groups/<id>/reserved_regions
  *   /sys/kernel/iommu_groups/<id>/type           default domain type
+ *   /sys/kernel/iommu_groups/<id>/reason         why the members share it
  *   /sys/devices/.../<dev>/iommu_group           link back to the group
  *
  * The layout is ABI (Documentation/ABI/testing/sysfs-kernel-iommu_groups)
@@ -118,8 +119,31 @@ static ssize_t type_show(struct iommu_group *group, char *buf)
 	return sysfs_emit(buf, "%s\n", type);
 }
 
+/*
+ * Why the members share the group.  Groups nobody explained are either
+ * alone ("isolated") or were formed by their IOMMU driver; a group whose
+ * members have all left (someone still holds it) is "empty".
+ */
+static ssize_t reason_show(struct iommu_group *group, char *buf)
+{
+	const char *reason = group->reason;
+	ssize_t ret;
+
+	mutex_lock(&group->mutex);
+	if (list_empty(&group->devices))
+		reason = "empty";
+	else if (!reason[0])
+		reason = list_is_singular(&group->devices) ? "isolated" :
+			 "formed by the IOMMU driver";
+	ret = sysfs_emit(buf, "%s\n", reason);
+	mutex_unlock(&group->mutex);
+	return ret;
+}
+
 static struct iommu_group_attribute iommu_group_attr_name =
 	__ATTR(name, 0444, name_show, NULL);
+static struct iommu_group_attribute iommu_group_attr_reason =
+	__ATTR(reason, 0444, reason_show, NULL);
 static struct iommu_group_attribute iommu_group_attr_reserved_regions =
 	__ATTR(reserved_regions, 0444, reserved_regions_show, NULL);
 /* Writing the type switches the default domain: that is iommu.c's job. */
@@ -127,6 +151,7 @@ static struct iommu_group_attribute iommu_group_attr_type =
 	__ATTR(type, 0644, type_show, iommu_group_store_type);
 
 static struct attribute *iommu_group_attrs[] = {
+	&iommu_group_attr_reason.attr,
 	&iommu_group_attr_reserved_regions.attr,
 	&iommu_group_attr_type.attr,
 	NULL

@@ -18,6 +18,9 @@
 #include <linux/iommu.h>
 #include <linux/kernfs.h>
 #include <linux/kobject.h>
+#include <linux/string.h>
+
+#include "iommu-group.h"
 
 /*
  * Return the kernfs node of /sys/kernel/iommu_groups/<id>/<path> (the group
@@ -661,6 +664,23 @@ static void iommu_group_test_iommudata_no_release(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, release_calls, 0);
 }
 
+/* Every group explains itself; the explanation is one bounded line. */
+static void iommu_group_test_reason(struct kunit *test)
+{
+	struct iommu_group *group = test_group(test);
+	char longer[IOMMU_GROUP_REASON_LEN + 20];
+
+	KUNIT_EXPECT_TRUE(test, group_has(iommu_group_id(group), "reason"));
+	KUNIT_EXPECT_STREQ(test, group->reason, "");
+	iommu_group_set_reason(group, "multifunction 0000:00:1f without ACS");
+	KUNIT_EXPECT_STREQ(test, group->reason, "multifunction 0000:00:1f without ACS");
+
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = 0;
+	iommu_group_set_reason(group, longer);
+	KUNIT_EXPECT_EQ(test, strlen(group->reason), IOMMU_GROUP_REASON_LEN - 1);
+}
+
 static void iommu_group_test_put_null(struct kunit *test)
 {
 	/* iommu_group_put(NULL) is documented to be harmless. */
@@ -686,6 +706,7 @@ static struct kunit_case iommu_group_test_cases[] = {
 	KUNIT_CASE(iommu_group_test_walk_empty),
 	KUNIT_CASE(iommu_group_test_iommudata_release),
 	KUNIT_CASE(iommu_group_test_put_null),
+	KUNIT_CASE(iommu_group_test_reason),
 	KUNIT_CASE(iommu_group_test_add_unregistered_fails),
 	KUNIT_CASE(iommu_group_test_add_twice_fails),
 	KUNIT_CASE(iommu_group_test_collision_name_freed),

@@ -42,6 +42,7 @@ struct iommu_group *iommu_group_alloc(void)
 	mutex_init(&group->mutex);
 	INIT_LIST_HEAD(&group->devices);
 	INIT_LIST_HEAD(&group->entry);
+	INIT_HLIST_NODE(&group->anchor_node);
 	xa_init(&group->pasid_array);
 
 	ret = ida_alloc(&iommu_group_ida, GFP_KERNEL);
@@ -71,6 +72,7 @@ static void iommu_group_release(struct kref *ref)
 
 	pr_debug("Releasing group %d\n", group->id);
 
+	gf_pci_forget(group);
 	iommu_group_sysfs_del(group);
 	if (group->iommu_data_release)
 		group->iommu_data_release(group->iommu_data);
@@ -224,6 +226,23 @@ int iommu_group_set_name(struct iommu_group *group, const char *name)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(iommu_group_set_name);
+
+/**
+ * iommu_group_set_reason() - say why the members of a group share it
+ * @group: the group
+ * @reason: one line, shown in the group's "reason" attribute
+ *
+ * Group formation sets it for PCI groups; a driver that forms groups of
+ * its own (by PE, by stream ID) may explain them the same way.  Longer
+ * text is cut at IOMMU_GROUP_REASON_LEN - 1 characters.
+ */
+void iommu_group_set_reason(struct iommu_group *group, const char *reason)
+{
+	mutex_lock(&group->mutex);
+	strscpy(group->reason, reason, sizeof(group->reason));
+	mutex_unlock(&group->mutex);
+}
+EXPORT_SYMBOL_GPL(iommu_group_set_reason);
 
 /*
  * Record @dev as a member of @group and create its sysfs links.  The caller

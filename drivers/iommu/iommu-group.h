@@ -12,12 +12,16 @@
 #define __DRIVERS_IOMMU_IOMMU_GROUP_H
 
 #include <linux/device.h>
+#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/kobject.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/xarray.h>
+
+/* Room for one line in the group's "reason" attribute. */
+#define IOMMU_GROUP_REASON_LEN	96
 
 /**
  * struct iommu_group - a set of devices the IOMMU cannot tell apart
@@ -36,9 +40,11 @@
  *   driver (attach_dev and friends), which may sleep; it is never held
  *   while a sysfs file of the group is added or removed, because removal
  *   waits for readers and the readers take @mutex.
- *   @name is replaced under @mutex; callers of iommu_group_set_name()
- *   serialise among themselves (drivers name a group once, when they
- *   create it).
+ *   @name and @reason are replaced under @mutex; callers of
+ *   iommu_group_set_name() serialise among themselves (drivers name a
+ *   group once, when they create it).
+ *   @anchor, @anchor_node and @reason_rank belong to group formation
+ *   (group-formation-pci.c) and are protected by its lock.
  *   @iommu_data and @iommu_data_release are set by the IOMMU driver before
  *   the group is shared and are not locked.
  *   @id, @kobj and @devices_kobj never change while @ref is held.
@@ -67,6 +73,10 @@
  * @entry: on a probe-time list of groups still needing a default domain
  * @owner_cnt: DMA ownership claims (iommu.c)
  * @owner: DMA owner cookie (iommu.c)
+ * @reason: why the members share the group, one line; empty if not known
+ * @reason_rank: how strong the rule behind @reason is (enum gf_rule)
+ * @anchor: the function or bus group formation anchored the group at
+ * @anchor_node: entry in group formation's table of anchors
  */
 struct iommu_group {
 	struct kobject kobj;
@@ -85,6 +95,10 @@ struct iommu_group {
 	struct list_head entry;
 	unsigned int owner_cnt;
 	void *owner;
+	char reason[IOMMU_GROUP_REASON_LEN];
+	int reason_rank;
+	u64 anchor;
+	struct hlist_node anchor_node;
 };
 
 /**
@@ -131,6 +145,15 @@ int iommu_group_sysfs_link(struct iommu_group *group,
 void iommu_group_sysfs_unlink(struct iommu_group *group,
 			      struct group_device *gdev);
 void iommu_group_kobj_release(struct kobject *kobj);
+
+void iommu_group_set_reason(struct iommu_group *group, const char *reason);
+
+/* Group formation (group-formation-pci.c) for the group core */
+#if IS_ENABLED(CONFIG_IOMMU_GROUP_FORMATION)
+void gf_pci_forget(struct iommu_group *group);
+#else
+static inline void gf_pci_forget(struct iommu_group *group) { }
+#endif
 
 /* Domain code (iommu.c) for the group core */
 void iommu_deinit_device(struct device *dev);

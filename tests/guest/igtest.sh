@@ -100,3 +100,13 @@ group_of() {
 group_members() {
 	ls "/sys/kernel/iommu_groups/$1/devices" 2>/dev/null | tr '\n' ' '
 }
+
+# in_group ID BDF: is BDF a member of group ID?
+in_group() {
+	[ -e "/sys/kernel/iommu_groups/$1/devices/$2" ]
+}
+
+# not COMMAND...: succeed when COMMAND fails (for check).
+not() {
+	! "$@"
+}
