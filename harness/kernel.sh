@@ -11,27 +11,34 @@ case "$arch" in
 x86_64) karch=x86_64 image=arch/x86/boot/bzImage ;;
 *) die "kernel.sh: unknown arch '$arch'" ;;
 esac
+frags=("$TOP/configs/$arch.config")
 case "$kind" in
 series) src=$SERIES_TREE name=$arch ;;
 upstream) "$TOP/harness/series.sh" upstream; src=$UPSTREAM_TREE name=$arch-upstream ;;
-*) die "kernel.sh: unknown kind '$kind' (series, upstream)" ;;
+bench-series|bench-upstream)
+	"$TOP/harness/series.sh" bench "${kind#bench-}"
+	src=$BUILD/bench/${kind#bench-}/linux
+	name=$arch-${kind#bench-}-bench; name=${name/-series/}
+	frags+=("$TOP/configs/bench.config") ;;
+*) die "kernel.sh: unknown kind '$kind' (series, upstream, bench-series, bench-upstream)" ;;
 esac
 [ -f "$src/Makefile" ] || die "no source tree at $src"
 
 obj=$(dirname "$src")/obj-$arch
-frag=$TOP/configs/$arch.config
 mkdir -p "$obj" "$OUT/$name"
 kmake() { make -s -C "$src" O="$obj" ARCH="$karch" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
 
 # Regenerate the config only when the fragment or a Kconfig file changed.
-want=$({ cat "$frag"; git -C "$src" ls-files -s -- '*Kconfig*'; } | sha256sum | cut -d' ' -f1)
+want=$({ cat "${frags[@]}"; git -C "$src" ls-files -s -- '*Kconfig*'; } | sha256sum | cut -d' ' -f1)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.fragment" 2>/dev/null)" != "$want" ]; then
-	msg "configuring $name (tinyconfig + ${frag#"$TOP"/})"
+	msg "configuring $name (tinyconfig + ${frags[*]#"$TOP"/})"
 	kmake tinyconfig >/dev/null
 	# merge_config.sh writes temporaries in the current directory.
-	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null)
+	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null)
 	kmake olddefconfig >/dev/null
-	"$TOP/harness/check-config.sh" "$frag" "$obj/.config"
+	for frag in "${frags[@]}"; do
+		"$TOP/harness/check-config.sh" "$frag" "$obj/.config"
+	done
 	echo "$want" > "$obj/.config.fragment"
 fi
 

@@ -13,7 +13,9 @@
 #        series.sh check     validate the manifest only
 . "$(dirname "$0")/common.sh"
 
-MANIFEST=$TOP/patches/series
+MANIFEST=${MANIFEST:-$TOP/patches/series}
+# Other manifests whose files may stand at kernel paths (see harness/bench.sh).
+EXTRA_MANIFESTS="$TOP/patches/bench/series"
 # Top-level directories whose files mirror kernel paths.
 KERNEL_DIRS="arch block Documentation drivers include kernel lib mm tools MAINTAINERS"
 
@@ -34,16 +36,19 @@ parse_manifest() {
 			OWNER[$line]=${PATCHES[$i]}
 			FILES[i]+=" $line" ;;
 		*)
-			[ -f "$TOP/patches/$line" ] || die "$MANIFEST:$lineno: no such patch 'patches/$line'"
+			[ -f "$(dirname "$MANIFEST")/$line" ] || die "$MANIFEST:$lineno: no such patch '$line'"
 			i=$((i + 1)); PATCHES[i]=$line; FILES[i]='' ;;
 		esac
 		n=$lineno
 	done < "$MANIFEST"
 	[ ${#PATCHES[@]} -gt 0 ] || die "$MANIFEST: no patches"
-	# Every file at a kernel path must belong to exactly one commit.
-	local f
+	# Every file at a kernel path must belong to a commit of some manifest.
+	[ "$MANIFEST" = "$TOP/patches/series" ] || return 0
+	local f extra
+	extra=$(cat $EXTRA_MANIFESTS 2>/dev/null | sed -n 's/^[[:space:]]\+//p')
 	while IFS= read -r f; do
-		[ -n "${OWNER[$f]+x}" ] || die "$f is at a kernel path but no commit in patches/series adds it"
+		[ -n "${OWNER[$f]+x}" ] || grep -qxF "$f" <<<"$extra" ||
+			die "$f is at a kernel path but no commit in patches/series adds it"
 	done < <(cd "$TOP" && git ls-files --cached --others --exclude-standard -- $KERNEL_DIRS 2>/dev/null)
 	: "$n"
 }
@@ -82,40 +87,48 @@ upstream_tree() {
 export GIT_COMMITTER_NAME="iommu-groups developers" GIT_COMMITTER_EMAIL="iommu-groups@localhost"
 export GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 
-apply_series() {
-	parse_manifest
-	ensure_trees
-	local stage=$BUILD/stage tmp=$BUILD/series-tmp i p
+# make_commits TREE: commit the patches of $MANIFEST (parsed) in TREE,
+# which is checked out clean at the commit they go on top of.
+make_commits() {
+	local tree=$1 tmp=$BUILD/series-tmp i p f
+	local subject author email date
 	rm -rf "$tmp"; mkdir -p "$tmp"
-	git -C "$stage" checkout -q -f --detach base
-	git -C "$stage" clean -fdqx
 	for i in "${!PATCHES[@]}"; do
 		p=${PATCHES[$i]}
-		git mailinfo "$tmp/msg" "$tmp/diff" < "$TOP/patches/$p" > "$tmp/info" ||
-			die "patches/$p: not a mail (git mailinfo failed)"
-		local subject author email date
+		git mailinfo "$tmp/msg" "$tmp/diff" < "$(dirname "$MANIFEST")/$p" > "$tmp/info" ||
+			die "$p: not a mail (git mailinfo failed)"
 		subject=$(sed -n 's/^Subject: //p' "$tmp/info")
 		author=$(sed -n 's/^Author: //p' "$tmp/info")
 		email=$(sed -n 's/^Email: //p' "$tmp/info")
 		date=$(sed -n 's/^Date: //p' "$tmp/info")
-		[ -n "$subject" ] && [ -n "$author" ] || die "patches/$p: needs From: and Subject: headers"
+		[ -n "$subject" ] && [ -n "$author" ] || die "$p: needs From: and Subject: headers"
 		if [ -s "$tmp/diff" ]; then
-			git -C "$stage" apply --index --whitespace=error-all "$tmp/diff" ||
-				die "patches/$p does not apply"
+			git -C "$tree" apply --index --whitespace=error-all "$tmp/diff" ||
+				die "$p does not apply"
 		fi
 		for f in ${FILES[$i]}; do
-			mkdir -p "$stage/$(dirname "$f")"
-			cp "$TOP/$f" "$stage/$f"
-			git -C "$stage" add -f "$f"
+			mkdir -p "$tree/$(dirname "$f")"
+			cp "$TOP/$f" "$tree/$f"
+			git -C "$tree" add -f "$f"
 		done
-		if git -C "$stage" diff --cached --quiet; then
-			die "patches/$p: empty commit (no diff, no files)"
+		if git -C "$tree" diff --cached --quiet; then
+			die "$p: empty commit (no diff, no files)"
 		fi
 		{ echo "$subject"; echo; cat "$tmp/msg"; } |
 			GIT_AUTHOR_NAME="$author" GIT_AUTHOR_EMAIL="$email" \
 			GIT_AUTHOR_DATE="${date:-2026-01-01T00:00:00Z}" \
-			git -C "$stage" commit -q --cleanup=strip -F -
+			git -C "$tree" commit -q --cleanup=strip -F -
 	done
+	rm -rf "$tmp"
+}
+
+apply_series() {
+	parse_manifest
+	ensure_trees
+	local stage=$BUILD/stage
+	git -C "$stage" checkout -q -f --detach base
+	git -C "$stage" clean -fdqx
+	make_commits "$stage"
 	local tip
 	tip=$(git -C "$stage" rev-parse HEAD)
 	git -C "$SERIES_TREE" update-ref refs/heads/series "$tip"
@@ -125,7 +138,6 @@ apply_series() {
 	git -C "$SERIES_TREE" reset -q --hard series
 	git -C "$SERIES_TREE" clean -fdq
 	git -C "$stage" checkout -q --detach base
-	rm -rf "$tmp"
 	msg "series: ${#PATCHES[@]} patches applied, build/series/linux at $(git -C "$SERIES_TREE" log --oneline -1)"
 }
 
@@ -157,10 +169,34 @@ am_check() {
 	msg "git am of out/series on the base reproduces the series tree ($got)"
 }
 
+# bench_tree KIND: build/bench/KIND/linux = (series | base) + the benchmark.
+bench_tree() {
+	local kind=$1 tree=$BUILD/bench/$1/linux start
+	case "$kind" in
+	series) apply_series; start=series ;;
+	upstream) start=base ;;
+	*) die "bench_tree: kind is series or upstream" ;;
+	esac
+	if [ ! -d "$tree/.git" ]; then
+		msg "cloning build/bench/$kind/linux"
+		mkdir -p "$(dirname "$tree")"
+		git clone -q --shared --no-checkout "$SERIES_TREE" "$tree"
+		git -C "$tree" config gc.auto 0
+	fi
+	git -C "$tree" fetch -q "$SERIES_TREE" "+refs/heads/$start:refs/heads/start"
+	git -C "$tree" checkout -q -f --detach start
+	git -C "$tree" clean -fdq
+	MANIFEST=$TOP/patches/bench/series
+	parse_manifest
+	make_commits "$tree"
+	msg "bench tree $kind at $(git -C "$tree" log --oneline -1)"
+}
+
 case "${1:-apply}" in
 apply) apply_series ;;
 export) export_series ;;
 upstream) upstream_tree ;;
+bench) bench_tree "${2:?series or upstream}" ;;
 check) parse_manifest; msg "patches/series: ${#PATCHES[@]} patches" ;;
 *) die "usage: series.sh apply|export|check" ;;
 esac

@@ -205,7 +205,8 @@ static void gf_pci_test_released_group_not_reused(struct kunit *test)
 
 	iommu_group_put(p->groups[0]);
 	iommu_group_put(p->groups[1]);
-	p->groups[0] = p->groups[1] = NULL;
+	p->groups[0] = NULL;
+	p->groups[1] = NULL;
 
 	again = pci_device_group(&p->devs[1]->dev);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, again);

@@ -125,6 +125,58 @@ static int gf_pci_view_collect(struct gf_pci_view *v, struct pci_dev *pdev)
 	return 0;
 }
 
+/*
+ * Read ACS where the analysis looks at it: bridges on the path, downstream
+ * ports on a switch's internal bus, and the functions of any device whose
+ * slot can join the anchor's group (the device's own, the path bridges',
+ * and those of DMA alias quirks).  ACS checks read config space and may
+ * run quirks, so skipping the rest of a wide bus keeps the cost down.
+ * Functions not read are marked as enforcing ACS; nothing consults them.
+ */
+static void gf_pci_view_acs(struct gf_pci_view *v, struct pci_dev *pdev)
+{
+	u32 *slots;	/* per bus: slots whose functions need ACS */
+	int i, b, d;
+
+	slots = kcalloc(v->t.nr_buses, sizeof(*slots), GFP_KERNEL);
+	if (!slots) {
+		for (i = 0; i < v->t.nr_funcs; i++)
+			v->funcs[i].acs = pci_acs_enabled(v->devs[i], GF_ACS_FLAGS);
+		return;
+	}
+
+	for (i = 0; i < v->t.nr_funcs; i++) {
+		struct gf_func *f = &v->funcs[i];
+
+		if (v->devs[i] == pdev)
+			slots[f->bus] |= BIT(PCI_SLOT(f->devfn));
+		if (f->dma_alias) {
+			slots[f->bus] |= BIT(PCI_SLOT(f->devfn));
+			for_each_set_bit(d, f->dma_alias, GF_MAX_DEVFN)
+				slots[f->bus] |= BIT(PCI_SLOT(d));
+		}
+	}
+	for (b = 0; b < v->t.nr_buses; b++) {
+		int self = v->buses[b].self;
+
+		if (self != GF_NONE)
+			slots[v->funcs[self].bus] |= BIT(PCI_SLOT(v->funcs[self].devfn));
+	}
+
+	for (i = 0; i < v->t.nr_funcs; i++) {
+		struct gf_func *f = &v->funcs[i];
+		int self = v->buses[f->bus].self;
+		bool switch_port = f->kind == GF_DOWNSTREAM_PORT && self != GF_NONE &&
+				   v->funcs[self].kind == GF_UPSTREAM_PORT;
+
+		if (switch_port || (slots[f->bus] & BIT(PCI_SLOT(f->devfn))))
+			f->acs = pci_acs_enabled(v->devs[i], GF_ACS_FLAGS);
+		else
+			f->acs = true;
+	}
+	kfree(slots);
+}
+
 /* Describe the neighbourhood of @pdev (see gf_pci_view_collect()). */
 static int gf_pci_view_build(struct gf_pci_view *v, struct pci_dev *pdev)
 {
@@ -139,7 +191,6 @@ static int gf_pci_view_build(struct gf_pci_view *v, struct pci_dev *pdev)
 	v->t.buses = v->buses;
 	v->t.funcs = v->funcs;
 
-	/* ACS checks read config space and may run quirks: not under the lock. */
 	for (i = 0; i < v->t.nr_funcs; i++) {
 		struct pci_dev *dev = v->devs[i];
 		struct gf_func *f = &v->funcs[i];
@@ -147,7 +198,6 @@ static int gf_pci_view_build(struct gf_pci_view *v, struct pci_dev *pdev)
 		f->devfn = dev->devfn;
 		f->kind = gf_pci_kind(dev);
 		f->multifunction = dev->multifunction;
-		f->acs = pci_acs_enabled(dev, GF_ACS_FLAGS);
 		f->xlate_root = dev->dev_flags & PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT;
 		f->real_dma = GF_NONE;
 		f->dma_alias = dev->dma_alias_mask;
@@ -164,6 +214,8 @@ static int gf_pci_view_build(struct gf_pci_view *v, struct pci_dev *pdev)
 		if (v->buses[b].self == GF_NONE && pbus->parent)
 			v->buses[b].parent = b + 1;
 	}
+
+	gf_pci_view_acs(v, pdev);
 	return 0;
 }
 
