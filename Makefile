@@ -7,7 +7,7 @@ KERNEL ?= series
 H := harness
 
 .PHONY: all deps base apply kernel oracle initramfs boot check series \
-	bench validate clean distclean help
+	bench check-series validate clean distclean help
 
 all: deps kernel initramfs
 	@python3 $(H)/scenario.py --kernel series --table \
@@ -19,6 +19,7 @@ help:
 	@echo "make oracle          build the unpatched base (out/x86_64-upstream/bzImage)"
 	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
 	@echo "make series          export the series with git format-patch into out/series/"
+	@echo "make check-series    build every patch of the series on its own"
 	@echo "make bench           time PCI group formation, series against oracle (SIZES=256,1024,4096)"
 	@echo "make validate        parse patches/series and every scenario file"
 	@echo "make clean           remove build/ and out/ (the cached base and ccache stay)"
@@ -57,6 +58,10 @@ check: deps
 
 series: base
 	@$(H)/series.sh export
+
+# Every patch of the series builds on its own (with the KUnit suites).
+check-series: base
+	@$(H)/series.sh bisect
 
 # Group formation benchmark: the series against the oracle, same hierarchy.
 bench: deps initramfs

@@ -20,7 +20,10 @@ bench-series|bench-upstream)
 	src=$BUILD/bench/${kind#bench-}/linux
 	name=$arch-${kind#bench-}-bench; name=${name/-series/}
 	frags+=("$TOP/configs/bench.config") ;;
-*) die "kernel.sh: unknown kind '$kind' (series, upstream, bench-series, bench-upstream)" ;;
+bisect)	# whatever build/bisect/linux has checked out (series.sh bisect)
+	src=$BUILD/bisect/linux name=$arch-bisect
+	frags+=("$TOP/configs/bisect.config") ;;
+*) die "kernel.sh: unknown kind '$kind' (series, upstream, bench-series, bench-upstream, bisect)" ;;
 esac
 [ -f "$src/Makefile" ] || die "no source tree at $src"
 
@@ -36,7 +39,9 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.fragment" 2>/dev/null)" != 
 	# merge_config.sh writes temporaries in the current directory.
 	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null)
 	kmake olddefconfig >/dev/null
+	# bisect.config names options that early patches do not have yet.
 	for frag in "${frags[@]}"; do
+		[ "$kind" = bisect ] && [ "$frag" = "$TOP/configs/bisect.config" ] && continue
 		"$TOP/harness/check-config.sh" "$frag" "$obj/.config"
 	done
 	echo "$want" > "$obj/.config.fragment"

@@ -192,11 +192,38 @@ bench_tree() {
 	msg "bench tree $kind at $(git -C "$tree" log --oneline -1)"
 }
 
+# bisect_check: build every commit of the series on its own, in
+# build/bisect/linux (laid out like the other trees, so ccache is shared).
+bisect_check() {
+	apply_series
+	local tree=$BUILD/bisect/linux obj=$BUILD/bisect/obj-x86_64 c n=0 bad=0
+	if [ ! -d "$tree/.git" ]; then
+		msg "cloning build/bisect/linux"
+		mkdir -p "$(dirname "$tree")"
+		git clone -q --shared --no-checkout "$SERIES_TREE" "$tree"
+		git -C "$tree" config gc.auto 0
+	fi
+	git -C "$tree" fetch -q "$SERIES_TREE" +refs/heads/series:refs/bisect/series +refs/heads/base:refs/bisect/base
+	for c in $(git -C "$tree" rev-list --reverse refs/bisect/base..refs/bisect/series); do
+		n=$((n + 1))
+		git -C "$tree" checkout -q -f --detach "$c"
+		git -C "$tree" clean -fdq
+		if "$TOP/harness/kernel.sh" x86_64 bisect >/dev/null 2>&1; then
+			echo "PASS series/bisect/$n builds: $(git -C "$tree" log --format=%s -1)"
+		else
+			echo "FAIL series/bisect/$n does not build: $(git -C "$tree" log --format=%s -1) (log build/bisect/obj-x86_64/build.log)"
+			bad=1
+		fi
+	done
+	return $bad
+}
+
 case "${1:-apply}" in
 apply) apply_series ;;
 export) export_series ;;
 upstream) upstream_tree ;;
 bench) bench_tree "${2:?series or upstream}" ;;
+bisect) bisect_check ;;
 check) parse_manifest; msg "patches/series: ${#PATCHES[@]} patches" ;;
 *) die "usage: series.sh apply|export|check" ;;
 esac
