@@ -177,6 +177,23 @@ static struct device *test_member(struct kunit *test, struct iommu_group *group,
 	return dev;
 }
 
+/*
+ * A new group with one member, @dev, on the KUnit bus.  The caller holds
+ * the allocation reference and removes the member itself.
+ */
+static struct iommu_group *group_with_member(struct kunit *test,
+					     struct device **dev, int *id)
+{
+	struct iommu_group *group = iommu_group_alloc();
+
+	*dev = kunit_device_register(test, "iommu-group-test-dev");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, *dev);
+	*id = iommu_group_id(group);
+	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, *dev));
+	return group;
+}
+
 static void iommu_group_test_alloc_layout(struct kunit *test)
 {
 	struct iommu_group *group = test_group(test);
@@ -296,14 +313,11 @@ static void iommu_group_test_remove_device(struct kunit *test)
 /* A member holds a reference: the group lives until its last device leaves. */
 static void iommu_group_test_member_holds_ref(struct kunit *test)
 {
-	struct iommu_group *group = iommu_group_alloc();
-	struct device *dev = kunit_device_register(test, "iommu-group-test-dev");
+	struct iommu_group *group;
+	struct device *dev;
 	int id;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	id = iommu_group_id(group);
-	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, dev));
+	group = group_with_member(test, &dev, &id);
 	iommu_group_put(group);
 
 	KUNIT_EXPECT_TRUE(test, group_has(id, NULL));
@@ -316,15 +330,12 @@ static void iommu_group_test_member_holds_ref(struct kunit *test)
 /* An outside reference keeps the group after its last member has gone. */
 static void iommu_group_test_ref_outlives_members(struct kunit *test)
 {
-	struct iommu_group *group = iommu_group_alloc();
-	struct device *dev = kunit_device_register(test, "iommu-group-test-dev");
+	struct iommu_group *group;
+	struct device *dev;
 	struct iommu_group *ref;
 	int id;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	id = iommu_group_id(group);
-	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, dev));
+	group = group_with_member(test, &dev, &id);
 	ref = iommu_group_ref_get(group);
 	KUNIT_EXPECT_PTR_EQ(test, ref, group);
 	iommu_group_put(group);
@@ -566,15 +577,12 @@ static void iommu_group_test_remove_twice(struct kunit *test)
 /* The group of a device that was the last member is freed with it. */
 static void iommu_group_test_id_free_after_last_member(struct kunit *test)
 {
-	struct iommu_group *group = iommu_group_alloc();
-	struct device *dev = kunit_device_register(test, "iommu-group-test-dev");
+	struct iommu_group *group;
+	struct device *dev;
 	struct iommu_group *again;
 	int id;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, group);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	id = iommu_group_id(group);
-	KUNIT_ASSERT_EQ(test, 0, iommu_group_add_device(group, dev));
+	group = group_with_member(test, &dev, &id);
 	iommu_group_put(group);
 	iommu_group_remove_device(dev);
 
