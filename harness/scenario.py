@@ -50,7 +50,7 @@ IOMMUS = {
     "amd": (["-M", "q35", "-device", "amd-iommu,intremap=on"], ""),
     # Without interrupt remapping, type1 refuses groups unless told to.
     "virtio": (["-M", "q35", "-device", "virtio-iommu-pci"],
-               "vfio_iommu_type1.allow_unsafe_interrupts=1"),
+               "vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"),
 }
 
 SINGLE_KEYS = {"description", "iommu", "timeout", "append"}
