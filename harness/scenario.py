@@ -326,7 +326,7 @@ def check_boot(scn, kernel, b, res):
 
 
 # Group attributes the series adds; the oracle has none of them.
-SERIES_ATTRS = {"reason"}
+SERIES_ATTRS = {"reason", "driver_override"}
 
 
 def oracle_view(state):

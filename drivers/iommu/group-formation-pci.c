@@ -197,7 +197,13 @@ static int gf_pci_view_build(struct gf_pci_view *v, struct pci_dev *pdev)
 
 		f->devfn = dev->devfn;
 		f->kind = gf_pci_kind(dev);
-		f->multifunction = dev->multifunction;
+		/*
+		 * A function other than 0 belongs to a multifunction device
+		 * even before the PCI core says so: on hot-add the IOMMU
+		 * probes it from device_add(), before pci_scan_slot() sets
+		 * ->multifunction, and it would land in a group of its own.
+		 */
+		f->multifunction = dev->multifunction || PCI_FUNC(dev->devfn);
 		f->xlate_root = dev->dev_flags & PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT;
 		f->real_dma = GF_NONE;
 		f->dma_alias = dev->dma_alias_mask;

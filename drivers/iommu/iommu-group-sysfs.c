@@ -7,6 +7,7 @@
  *   /sys/kernel/iommu_groups/<id>/reserved_regions
  *   /sys/kernel/iommu_groups/<id>/type           default domain type
  *   /sys/kernel/iommu_groups/<id>/reason         why the members share it
+ *   /sys/kernel/iommu_groups/<id>/driver_override  claim it for one driver
  *   /sys/devices/.../<dev>/iommu_group           link back to the group
  *
  * The layout is ABI (Documentation/ABI/testing/sysfs-kernel-iommu_groups)
@@ -142,6 +143,12 @@ static ssize_t reason_show(struct iommu_group *group, char *buf)
 
 static struct iommu_group_attribute iommu_group_attr_name =
 	__ATTR(name, 0444, name_show, NULL);
+#if IS_ENABLED(CONFIG_IOMMU_GROUP_BINDER)
+/* Claim the whole group for one driver (iommu-group-binder.c). */
+static struct iommu_group_attribute iommu_group_attr_driver_override =
+	__ATTR(driver_override, 0644, iommu_group_binder_show,
+	       iommu_group_binder_store);
+#endif
 static struct iommu_group_attribute iommu_group_attr_reason =
 	__ATTR(reason, 0444, reason_show, NULL);
 static struct iommu_group_attribute iommu_group_attr_reserved_regions =
@@ -151,6 +158,9 @@ static struct iommu_group_attribute iommu_group_attr_type =
 	__ATTR(type, 0644, type_show, iommu_group_store_type);
 
 static struct attribute *iommu_group_attrs[] = {
+#if IS_ENABLED(CONFIG_IOMMU_GROUP_BINDER)
+	&iommu_group_attr_driver_override.attr,
+#endif
 	&iommu_group_attr_reason.attr,
 	&iommu_group_attr_reserved_regions.attr,
 	&iommu_group_attr_type.attr,

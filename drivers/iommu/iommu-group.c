@@ -73,6 +73,7 @@ static void iommu_group_release(struct kref *ref)
 	pr_debug("Releasing group %d\n", group->id);
 
 	gf_pci_forget(group);
+	iommu_group_binder_forget(group);
 	iommu_group_sysfs_del(group);
 	if (group->iommu_data_release)
 		group->iommu_data_release(group->iommu_data);
@@ -267,6 +268,8 @@ struct group_device *iommu_group_alloc_device(struct iommu_group *group,
 		kfree(gdev);
 		goto err;
 	}
+	/* In a group claimed for one driver, the newcomer is too. */
+	iommu_group_binder_join(group, dev);
 
 	trace_add_device_to_group(group->id, dev);
 	dev_info(dev, "Adding to iommu group %d\n", group->id);

@@ -18,7 +18,10 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/xarray.h>
+
+struct iommu_group_claim;
 
 /* Room for one line in the group's "reason" attribute. */
 #define IOMMU_GROUP_REASON_LEN	96
@@ -45,6 +48,8 @@
  *   group once, when they create it).
  *   @anchor, @anchor_node and @reason_rank belong to group formation
  *   (group-formation-pci.c) and are protected by its lock.
+ *   @claim belongs to the binder (iommu-group-binder.c): written under
+ *   its lock, read under RCU by the driver core's match path.
  *   @iommu_data and @iommu_data_release are set by the IOMMU driver before
  *   the group is shared and are not locked.
  *   @id, @kobj and @devices_kobj never change while @ref is held.
@@ -77,6 +82,7 @@
  * @reason_rank: how strong the rule behind @reason is (enum gf_rule)
  * @anchor: the function or bus group formation anchored the group at
  * @anchor_node: entry in group formation's table of anchors
+ * @claim: the driver the whole group is claimed for, or NULL
  */
 struct iommu_group {
 	struct kobject kobj;
@@ -99,6 +105,7 @@ struct iommu_group {
 	int reason_rank;
 	u64 anchor;
 	struct hlist_node anchor_node;
+	struct iommu_group_claim __rcu *claim;
 };
 
 /**
@@ -153,6 +160,19 @@ void iommu_group_set_reason(struct iommu_group *group, const char *reason);
 void gf_pci_forget(struct iommu_group *group);
 #else
 static inline void gf_pci_forget(struct iommu_group *group) { }
+#endif
+
+/* The binder (iommu-group-binder.c) for the group core */
+#if IS_ENABLED(CONFIG_IOMMU_GROUP_BINDER)
+ssize_t iommu_group_binder_show(struct iommu_group *group, char *buf);
+ssize_t iommu_group_binder_store(struct iommu_group *group, const char *buf,
+				 size_t count);
+void iommu_group_binder_join(struct iommu_group *group, struct device *dev);
+void iommu_group_binder_forget(struct iommu_group *group);
+#else
+static inline void iommu_group_binder_join(struct iommu_group *group,
+					   struct device *dev) { }
+static inline void iommu_group_binder_forget(struct iommu_group *group) { }
 #endif
 
 /* Domain code (iommu.c) for the group core */

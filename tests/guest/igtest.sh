@@ -110,3 +110,19 @@ in_group() {
 not() {
 	! "$@"
 }
+
+# driver_of BDF: the name of the driver bound to a PCI device, or "-".
+driver_of() {
+	l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) || { echo -; return; }
+	echo "${l##*/}"
+}
+
+# write_err FILE TEXT: write TEXT and a newline to FILE in one write();
+# print the error message ("Invalid argument", ...), or "ok".
+write_err() {
+	if ( echo "$2" > "$1" ) 2>/tmp/write_err; then
+		echo ok
+	else
+		sed 's/.*: //' /tmp/write_err
+	fi
+}

@@ -21,6 +21,8 @@
  *   host driver: the group is not viable and VFIO_GROUP_SET_CONTAINER
  *   fails with EPERM (iommu_group_claim_dma_owner() refuses a group a
  *   kernel driver uses for DMA); once HOST_BDF is unbound, both work.
+ * claimbusy BDF: with the group in a container, releasing its binder
+ *   claim (/sys/kernel/iommu_groups/N/driver_override) fails with EBUSY.
  * iommufd BDF [BDF2]: the same round trip through /dev/iommu and the
  *   device cdev (VFIO_DEVICE_BIND_IOMMUFD, one IOAS shared by all the
  *   devices given, IOMMU_IOAS_MAP/UNMAP).
@@ -582,6 +584,43 @@ static int run_nonviable(const char *bdf, const char *host_bdf)
 	return 0;
 }
 
+/*
+ * While a user owns the group (container set), the binder must refuse to
+ * release or change the group's claim: EBUSY.
+ */
+static int run_claimbusy(const char *bdf)
+{
+	int container = open_container(), group = open_group(bdf, "group");
+	char path[PATH_MAX];
+	int fd;
+
+	if (container < 0 || group < 0)
+		return 1;
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		fail("owned", "%s", strerror(errno));
+		return 1;
+	}
+	pass("owned", "group of %s in a container", bdf);
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/driver_override",
+		 group_of(bdf));
+	fd = open(path, O_WRONLY);
+	if (fd < 0) {
+		fail("release-refused", "open %s: %s", path, strerror(errno));
+	} else if (write(fd, "\n", 1) >= 0) {
+		fail("release-refused", "released a group a user owns");
+	} else if (errno != EBUSY) {
+		fail("release-refused", "%s, expected EBUSY", strerror(errno));
+	} else {
+		pass("release-refused", "EBUSY");
+	}
+	if (fd >= 0)
+		close(fd);
+	close(group);
+	close(container);
+	return 0;
+}
+
 /* The cdev of a vfio-pci device: /dev/vfio/devices/vfioN. */
 static int open_cdev(const char *bdf, const char *name)
 {
@@ -694,6 +733,7 @@ static void usage(void)
 		"  reopen BDF             one open of a group at a time\n"
 		"  nonviable BDF HOST     group not viable while HOST has a driver\n"
 		"  iommufd BDF [BDF2]     round trip through /dev/iommu and the cdev\n"
+		"  claimbusy BDF          the binder refuses a group a user owns\n"
 		"  -p PREFIX  prefix of the result names (default vfio)\n"
 		"  -N WHY     the IOMMU logs no faults here: report the fault\n"
 		"             checks as skipped, giving WHY\n");
@@ -726,6 +766,8 @@ int main(int argc, char **argv)
 		run_reopen(argv[0]);
 	else if (!strcmp(cmd, "nonviable") && n == 2)
 		run_nonviable(argv[0], argv[1]);
+	else if (!strcmp(cmd, "claimbusy") && n == 1)
+		run_claimbusy(argv[0]);
 	else if (!strcmp(cmd, "iommufd") && (n == 1 || n == 2))
 		run_iommufd(n, argv);
 	else

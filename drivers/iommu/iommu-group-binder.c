@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The binder: claim a whole IOMMU group for one driver.
+ *
+ *   echo vfio-pci > /sys/kernel/iommu_groups/N/driver_override   # claim
+ *   echo > /sys/kernel/iommu_groups/N/driver_override            # release
+ *
+ * While a group is claimed, the driver core lets no other driver match any
+ * of its members (iommu_group_driver_allowed(), consulted from
+ * driver_match_device()), including devices that join the group later;
+ * every member is bound to the claimed driver.  Bridges and ports stay with
+ * their port driver, as VFIO's viability rule allows.  A claim either
+ * succeeds for every member or changes nothing.  Releasing unbinds the
+ * claimed driver and lets the host drivers probe again.
+ *
+ * The claim also sets each member's driver_override, since that is how
+ * drivers such as vfio-pci match at all; the previous override is put
+ * back on release.
+ */
+#define pr_fmt(fmt) "iommu: " fmt
+
+#include <linux/ctype.h>
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+
+#include "iommu-group.h"
+
+/* Serialises claims and releases (and joins of new members) system-wide. */
+static DEFINE_MUTEX(binder_lock);
+
+/**
+ * struct iommu_group_claim - a group claimed for one driver
+ * @rcu: frees the claim after the match path stopped reading it
+ * @driver: the driver's name
+ */
+struct iommu_group_claim {
+	struct rcu_head rcu;
+	char driver[];
+};
+
+/* One member being claimed, and what to put back. */
+struct binder_member {
+	struct device *dev;
+	char *old_override;	/* the override before the claim */
+	bool had_override;
+};
+
+static bool binder_skips(struct device *dev)
+{
+	/* Ports keep their port driver: VFIO allows them in a viable group. */
+	return dev_is_pci(dev) && pci_is_bridge(to_pci_dev(dev));
+}
+
+/**
+ * iommu_group_driver_allowed() - may @drv match @dev?
+ * @dev: a device
+ * @drv: a driver the driver core is about to match against it
+ *
+ * Called from driver_match_device().  Devices outside a claimed group are
+ * not affected.
+ *
+ * Return: false when @dev is in a group claimed for another driver.
+ */
+bool iommu_group_driver_allowed(struct device *dev,
+				const struct device_driver *drv)
+{
+	struct iommu_group *group = READ_ONCE(dev->iommu_group);
+	struct iommu_group_claim *claim;
+	bool allowed = true;
+
+	if (!group || binder_skips(dev))
+		return true;
+	rcu_read_lock();
+	claim = rcu_dereference(group->claim);
+	if (claim)
+		allowed = !strcmp(claim->driver, drv->name);
+	rcu_read_unlock();
+	return allowed;
+}
+EXPORT_SYMBOL_GPL(iommu_group_driver_allowed);
+
+static int binder_set_override(struct device *dev, const char *name)
+{
+	return device_set_driver_override(dev, name ?: "");
+}
+
+/* Save the member's override, point it at @name and bind it to @drv. */
+static int binder_claim_one(struct binder_member *m, const char *name,
+			    struct device_driver *drv)
+{
+	int ret;
+
+	spin_lock(&m->dev->driver_override.lock);
+	m->had_override = m->dev->driver_override.name;
+	if (m->had_override)
+		m->old_override = kstrdup(m->dev->driver_override.name, GFP_ATOMIC);
+	spin_unlock(&m->dev->driver_override.lock);
+	if (m->had_override && !m->old_override)
+		return -ENOMEM;
+
+	ret = binder_set_override(m->dev, name);
+	if (ret)
+		return ret;
+	if (m->dev->driver != drv) {
+		device_release_driver(m->dev);
+		ret = device_attach(m->dev);
+		if (ret < 0)
+			return ret;
+		if (m->dev->driver != drv)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Put a member back as it was and let its host driver probe. */
+static void binder_restore_one(struct binder_member *m,
+			       struct device_driver *drv)
+{
+	binder_set_override(m->dev, m->old_override);
+	kfree(m->old_override);
+	m->old_override = NULL;
+	if (m->dev->driver == drv || !m->dev->driver) {
+		device_release_driver(m->dev);
+		if (device_attach(m->dev) < 0)
+			dev_warn(m->dev, "no driver after the group was released\n");
+	}
+}
+
+struct binder_collect {
+	struct binder_member *members;
+	int nr, max;
+};
+
+static int binder_collect_one(struct device *dev, void *data)
+{
+	struct binder_collect *c = data;
+
+	if (binder_skips(dev))
+		return 0;
+	if (c->nr == c->max)
+		return -ENOSPC;
+	c->members[c->nr++].dev = get_device(dev);
+	return 0;
+}
+
+/* The members to bind, with a reference each; caller frees. */
+static int binder_members(struct iommu_group *group, struct binder_collect *c)
+{
+	struct group_device *gdev;
+	int n = 0;
+
+	mutex_lock(&group->mutex);
+	for_each_group_device(group, gdev)
+		n++;
+	mutex_unlock(&group->mutex);
+
+	c->nr = 0;
+	c->max = n + 8;		/* room for members that join meanwhile */
+	c->members = kcalloc(c->max, sizeof(*c->members), GFP_KERNEL);
+	if (!c->members)
+		return -ENOMEM;
+	return iommu_group_for_each_dev(group, c, binder_collect_one);
+}
+
+static void binder_put_members(struct binder_collect *c)
+{
+	int i;
+
+	for (i = 0; i < c->nr; i++) {
+		kfree(c->members[i].old_override);
+		put_device(c->members[i].dev);
+	}
+	kfree(c->members);
+}
+
+/* A driver called @name on the bus of every member, or NULL. */
+static struct device_driver *binder_find_driver(struct binder_collect *c,
+						const char *name)
+{
+	struct device_driver *drv = NULL;
+	int i;
+
+	for (i = 0; i < c->nr; i++) {
+		struct device_driver *d = driver_find(name, c->members[i].dev->bus);
+
+		if (!d || (drv && d != drv))
+			return NULL;
+		drv = d;
+	}
+	return drv;
+}
+
+static void binder_publish(struct iommu_group *group,
+			   struct iommu_group_claim *claim)
+{
+	struct iommu_group_claim *old;
+
+	old = rcu_replace_pointer(group->claim, claim,
+				  lockdep_is_held(&binder_lock));
+	if (old)
+		kfree_rcu(old, rcu);
+}
+
+static int binder_claim(struct iommu_group *group, const char *name)
+{
+	struct iommu_group_claim *claim;
+	struct device_driver *drv;
+	struct binder_collect c;
+	int i, done = 0, ret;
+
+	ret = binder_members(group, &c);
+	if (ret)
+		goto out;
+	drv = binder_find_driver(&c, name);
+	if (!drv) {
+		ret = -ENODEV;
+		goto out;
+	}
+	claim = kzalloc(struct_size(claim, driver, strlen(name) + 1), GFP_KERNEL);
+	if (!claim) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	strcpy(claim->driver, name);
+	/* From here on no other driver can match a member. */
+	binder_publish(group, claim);
+
+	for (i = 0; i < c.nr; i++, done++) {
+		ret = binder_claim_one(&c.members[i], name, drv);
+		if (ret) {
+			dev_err(c.members[i].dev, "cannot bind to %s for group %d: %d\n",
+				name, iommu_group_id(group), ret);
+			done++;		/* undo this one too */
+			break;
+		}
+	}
+	if (ret) {
+		binder_publish(group, NULL);
+		for (i = 0; i < done; i++)
+			binder_restore_one(&c.members[i], drv);
+	}
+out:
+	binder_put_members(&c);
+	return ret;
+}
+
+static int binder_release(struct iommu_group *group)
+{
+	struct iommu_group_claim *claim;
+	struct device_driver *drv;
+	struct binder_collect c;
+	int i, ret;
+
+	claim = rcu_dereference_protected(group->claim, lockdep_is_held(&binder_lock));
+	if (!claim)
+		return 0;
+	ret = binder_members(group, &c);
+	if (ret) {
+		binder_put_members(&c);
+		return ret;
+	}
+	drv = binder_find_driver(&c, claim->driver);
+	binder_publish(group, NULL);
+	for (i = 0; i < c.nr; i++)
+		binder_restore_one(&c.members[i], drv);
+	binder_put_members(&c);
+	return 0;
+}
+
+/*
+ * Parse a driver name written to driver_override: printable, no blanks, one
+ * optional trailing newline.  An empty line means "release".
+ */
+static int binder_parse(const char *buf, size_t count, char *name, size_t size)
+{
+	size_t len = count, i;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len >= size)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isgraph(buf[i]))
+			return -EINVAL;
+	memcpy(name, buf, len);
+	name[len] = 0;
+	return 0;
+}
+
+/*
+ * Does a user (VFIO, iommufd) own the group's DMA?  Kernel drivers that use
+ * the DMA API count in owner_cnt too, but only a user sets an owner.
+ */
+static bool binder_user_owned(struct iommu_group *group)
+{
+	bool owned;
+
+	mutex_lock(&group->mutex);
+	owned = group->owner;
+	mutex_unlock(&group->mutex);
+	return owned;
+}
+
+ssize_t iommu_group_binder_show(struct iommu_group *group, char *buf)
+{
+	struct iommu_group_claim *claim;
+	ssize_t ret;
+
+	rcu_read_lock();
+	claim = rcu_dereference(group->claim);
+	ret = sysfs_emit(buf, "%s\n", claim ? claim->driver : "");
+	rcu_read_unlock();
+	return ret;
+}
+
+ssize_t iommu_group_binder_store(struct iommu_group *group, const char *buf,
+				 size_t count)
+{
+	struct iommu_group_claim *claim;
+	char name[64];
+	int ret;
+
+	ret = binder_parse(buf, count, name, sizeof(name));
+	if (ret)
+		return ret;
+
+	mutex_lock(&binder_lock);
+	claim = rcu_dereference_protected(group->claim, lockdep_is_held(&binder_lock));
+	if (binder_user_owned(group))
+		ret = -EBUSY;
+	else if (!name[0])
+		ret = binder_release(group);
+	else if (claim)
+		ret = strcmp(claim->driver, name) ? -EBUSY : 0;
+	else
+		ret = binder_claim(group, name);
+	mutex_unlock(&binder_lock);
+	return ret ?: count;
+}
+
+/*
+ * A device joins @group (hot-plug, a new VF): if the group is claimed,
+ * point the device's override at the claimed driver before any driver
+ * probes it.  Called by the group core before the device is a member,
+ * without the device lock held.
+ */
+void iommu_group_binder_join(struct iommu_group *group, struct device *dev)
+{
+	struct iommu_group_claim *claim;
+	char name[64] = "";
+
+	/*
+	 * A device an IOMMU driver sets up while a driver probes it (at
+	 * dma_configure() time, as virtio-iommu does) is already matched.
+	 */
+	if (binder_skips(dev) || dev->driver)
+		return;
+	rcu_read_lock();
+	claim = rcu_dereference(group->claim);
+	if (claim)
+		strscpy(name, claim->driver, sizeof(name));
+	rcu_read_unlock();
+	if (name[0] && binder_set_override(dev, name))
+		dev_warn(dev, "cannot point driver_override at %s\n", name);
+}
+
+/* The group is released: drop its claim. */
+void iommu_group_binder_forget(struct iommu_group *group)
+{
+	kfree(rcu_dereference_protected(group->claim, true));
+}
