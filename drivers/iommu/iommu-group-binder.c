@@ -41,11 +41,9 @@ struct iommu_group_claim {
 	char driver[];
 };
 
-/* One member being claimed, and what to put back. */
+/* One member being claimed or released. */
 struct binder_member {
 	struct device *dev;
-	char *old_override;	/* the override before the claim */
-	bool had_override;
 };
 
 static bool binder_skips(struct device *dev)
@@ -87,45 +85,74 @@ static int binder_set_override(struct device *dev, const char *name)
 	return device_set_driver_override(dev, name ?: "");
 }
 
-/* Save the member's override, point it at @name and bind it to @drv. */
-static int binder_claim_one(struct binder_member *m, const char *name,
-			    struct device_driver *drv)
+/*
+ * Move @saved (the member's override from before the claim) into the
+ * member's record in @group, or take it back out when @saved is NULL.
+ * Returns what was there before.
+ */
+static char *binder_stash(struct iommu_group *group, struct device *dev,
+			  char *saved)
 {
+	struct group_device *gdev;
+	char *old = NULL;
+
+	mutex_lock(&group->mutex);
+	for_each_group_device(group, gdev) {
+		if (gdev->dev != dev)
+			continue;
+		old = gdev->saved_override;
+		gdev->saved_override = saved;
+		saved = NULL;
+		break;
+	}
+	mutex_unlock(&group->mutex);
+	kfree(saved);		/* the device has left the group */
+	return old;
+}
+
+/* Save the member's override, point it at @name and bind it to @drv. */
+static int binder_claim_one(struct iommu_group *group, struct device *dev,
+			    const char *name, struct device_driver *drv)
+{
+	char *saved = NULL;
+	bool had;
 	int ret;
 
-	spin_lock(&m->dev->driver_override.lock);
-	m->had_override = m->dev->driver_override.name;
-	if (m->had_override)
-		m->old_override = kstrdup(m->dev->driver_override.name, GFP_ATOMIC);
-	spin_unlock(&m->dev->driver_override.lock);
-	if (m->had_override && !m->old_override)
+	spin_lock(&dev->driver_override.lock);
+	had = dev->driver_override.name;
+	if (had)
+		saved = kstrdup(dev->driver_override.name, GFP_ATOMIC);
+	spin_unlock(&dev->driver_override.lock);
+	if (had && !saved)
 		return -ENOMEM;
+	kfree(binder_stash(group, dev, saved));
 
-	ret = binder_set_override(m->dev, name);
+	ret = binder_set_override(dev, name);
 	if (ret)
 		return ret;
-	if (m->dev->driver != drv) {
-		device_release_driver(m->dev);
-		ret = device_attach(m->dev);
+	if (dev->driver != drv) {
+		device_release_driver(dev);
+		ret = device_attach(dev);
 		if (ret < 0)
 			return ret;
-		if (m->dev->driver != drv)
+		if (dev->driver != drv)
 			return -EIO;
 	}
 	return 0;
 }
 
-/* Put a member back as it was and let its host driver probe. */
-static void binder_restore_one(struct binder_member *m,
+/* Put a member's override back as it was and let its host driver probe. */
+static void binder_restore_one(struct iommu_group *group, struct device *dev,
 			       struct device_driver *drv)
 {
-	binder_set_override(m->dev, m->old_override);
-	kfree(m->old_override);
-	m->old_override = NULL;
-	if (m->dev->driver == drv || !m->dev->driver) {
-		device_release_driver(m->dev);
-		if (device_attach(m->dev) < 0)
-			dev_warn(m->dev, "no driver after the group was released\n");
+	char *saved = binder_stash(group, dev, NULL);
+
+	binder_set_override(dev, saved);
+	kfree(saved);
+	if (dev->driver == drv || !dev->driver) {
+		device_release_driver(dev);
+		if (device_attach(dev) < 0)
+			dev_warn(dev, "no driver after the group was released\n");
 	}
 }
 
@@ -169,10 +196,8 @@ static void binder_put_members(struct binder_collect *c)
 {
 	int i;
 
-	for (i = 0; i < c->nr; i++) {
-		kfree(c->members[i].old_override);
+	for (i = 0; i < c->nr; i++)
 		put_device(c->members[i].dev);
-	}
 	kfree(c->members);
 }
 
@@ -210,6 +235,7 @@ static int binder_claim(struct iommu_group *group, const char *name)
 	struct device_driver *drv;
 	struct binder_collect c;
 	int i, done = 0, ret;
+	size_t len;
 
 	ret = binder_members(group, &c);
 	if (ret)
@@ -219,17 +245,18 @@ static int binder_claim(struct iommu_group *group, const char *name)
 		ret = -ENODEV;
 		goto out;
 	}
-	claim = kzalloc(struct_size(claim, driver, strlen(name) + 1), GFP_KERNEL);
+	len = strlen(name) + 1;
+	claim = kzalloc(struct_size(claim, driver, len), GFP_KERNEL);
 	if (!claim) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	strcpy(claim->driver, name);
+	strscpy(claim->driver, name, len);
 	/* From here on no other driver can match a member. */
 	binder_publish(group, claim);
 
 	for (i = 0; i < c.nr; i++, done++) {
-		ret = binder_claim_one(&c.members[i], name, drv);
+		ret = binder_claim_one(group, c.members[i].dev, name, drv);
 		if (ret) {
 			dev_err(c.members[i].dev, "cannot bind to %s for group %d: %d\n",
 				name, iommu_group_id(group), ret);
@@ -240,7 +267,7 @@ static int binder_claim(struct iommu_group *group, const char *name)
 	if (ret) {
 		binder_publish(group, NULL);
 		for (i = 0; i < done; i++)
-			binder_restore_one(&c.members[i], drv);
+			binder_restore_one(group, c.members[i].dev, drv);
 	}
 out:
 	binder_put_members(&c);
@@ -265,7 +292,7 @@ static int binder_release(struct iommu_group *group)
 	drv = binder_find_driver(&c, claim->driver);
 	binder_publish(group, NULL);
 	for (i = 0; i < c.nr; i++)
-		binder_restore_one(&c.members[i], drv);
+		binder_restore_one(group, c.members[i].dev, drv);
 	binder_put_members(&c);
 	return 0;
 }

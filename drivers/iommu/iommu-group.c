@@ -294,6 +294,7 @@ void iommu_group_free_device(struct iommu_group *group,
 	if (list_empty(&group->devices))
 		WARN_ON(group->owner_cnt || group->domain != group->default_domain);
 
+	kfree(gdev->saved_override);
 	kfree(gdev->name);
 	kfree(gdev);
 }

@@ -114,11 +114,16 @@ struct iommu_group {
  * @dev: the member
  * @name: name of its link in devices/ (the device name, or "name.N" when
  *	  another member already uses it)
+ * @saved_override: the binder's copy of the device's driver_override from
+ *		    before the group was claimed (NULL: there was none)
+ *
+ * All fields are protected by the group's mutex.
  */
 struct group_device {
 	struct list_head list;
 	struct device *dev;
 	char *name;
+	char *saved_override;
 };
 
 /* Iterate over each struct group_device in a group; hold group->mutex. */
