@@ -24,10 +24,13 @@ results: one "PASS|FAIL|SKIP name detail" line each, appended to --results.
 
 import argparse
 import concurrent.futures
+import json
 import os
 import re
+import selectors
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -245,6 +248,70 @@ def overlay_cpio(scn, dest):
         f.write(over)
 
 
+def qmp(path, command):
+    """Send one command to QEMU's QMP socket; return the reply line."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(path)
+        f = sock.makefile("rw", encoding="utf-8")
+        f.readline()                                    # greeting
+        f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n")
+        f.flush()
+        f.readline()
+        f.write(command + "\n")
+        f.flush()
+        while True:
+            reply = f.readline()
+            if not reply or '"event"' not in reply:
+                return reply.strip()
+
+
+def run_guest(cmd, timeout, qmp_path):
+    """Run QEMU until it exits or @timeout passes.  A guest line
+    '@@qmp {...}' is sent to QEMU's monitor; the reply goes into the log."""
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    out = bytearray()
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    pending = b""
+    timed_out = False
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            proc.kill()
+            break
+        if not sel.select(timeout=min(left, 1.0)):
+            if proc.poll() is not None:
+                break
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        out += chunk
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            i = line.find(b"@@qmp ")
+            if i < 0:
+                continue
+            command = line[i + 6:].decode(errors="replace").strip()
+            try:
+                reply = qmp(qmp_path, command)
+            except (OSError, ValueError) as e:
+                reply = f"error: {e}"
+            out += f"# qmp {command} -> {reply}\n".encode()
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    rc = None if timed_out else proc.returncode
+    return bytes(out), err or b"", rc, timed_out
+
+
 def boot(scn, kernel, accel):
     image = KERNELS[kernel][0]
     rundir = os.path.join(BUILD, "run")
@@ -259,15 +326,12 @@ def boot(scn, kernel, accel):
            + ["-kernel", image, "-initrd", cpio, "-append", append])
     logpath = os.path.join(BUILD, "logs", f"{scn.name}.{kernel}.log")
     os.makedirs(os.path.dirname(logpath), exist_ok=True)
+    qmp_path = os.path.join(rundir, f"{scn.name}.{kernel}.qmp")
+    if os.path.exists(qmp_path):
+        os.unlink(qmp_path)
+    cmd += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
     start = time.monotonic()
-    timed_out = False
-    try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=scn.timeout)
-        out, err, rc = proc.stdout, proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as e:
-        out, err, rc = e.stdout or b"", e.stderr or b"", None
-        timed_out = True
+    out, err, rc, timed_out = run_guest(cmd, scn.timeout, qmp_path)
     elapsed = time.monotonic() - start
     text = out.decode(errors="replace")
     with open(logpath, "w", encoding="utf-8") as f:

@@ -126,3 +126,18 @@ write_err() {
 		sed 's/.*: //' /tmp/write_err
 	fi
 }
+
+# qmp JSON: have the harness send a command to QEMU's monitor (QMP).
+qmp() {
+	echo "@@qmp $1"
+}
+
+# wait_for PATH SECONDS: wait until PATH exists.
+wait_for() {
+	n=$(( $2 * 10 ))
+	while [ ! -e "$1" ] && [ $n -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	[ -e "$1" ]
+}
