@@ -7,7 +7,7 @@ KERNEL ?= series
 H := harness
 
 .PHONY: all deps base apply kernel oracle initramfs boot check series \
-	bench check-series validate clean distclean help
+	bench check-series lint validate clean distclean help
 
 all: deps kernel initramfs
 	@python3 $(H)/scenario.py --kernel series --table \
@@ -20,6 +20,7 @@ help:
 	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
 	@echo "make series          export the series with git format-patch into out/series/"
 	@echo "make check-series    build every patch of the series on its own"
+	@echo "make lint            checkpatch --strict, sparse (C=2), W=1, kernel-doc on the series"
 	@echo "make bench           time PCI group formation, series against oracle (SIZES=256,1024,4096)"
 	@echo "make validate        parse patches/series and every scenario file"
 	@echo "make clean           remove build/ and out/ (the cached base and ccache stay)"
@@ -62,6 +63,10 @@ series: base
 # Every patch of the series builds on its own (with the KUnit suites).
 check-series: base
 	@$(H)/series.sh bisect
+
+# checkpatch --strict, sparse, W=1 and kernel-doc on the series.
+lint: kernel
+	@$(H)/lint.sh
 
 # Group formation benchmark: the series against the oracle, same hierarchy.
 bench: deps initramfs

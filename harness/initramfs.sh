@@ -29,7 +29,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib,scenario}
 cp "$busybox" "$root/bin/busybox"
 install -m 0755 "$guest/init" "$root/init"
 install -m 0644 "$guest/igtest.sh" "$root/lib/igtest.sh"
-for src in "$guest"/*.c; do
+for src in "$guest"/*.c "$TOP"/tools/iommu/*.c; do
 	prog=$(basename "$src" .c)
 	$cc -static -O2 -Wall -Wextra -Werror -isystem "$uapi/include" \
 		-o "$root/bin/$prog" "$src" || die "cannot build $prog"
