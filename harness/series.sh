@@ -102,7 +102,7 @@ make_commits() {
 		email=$(sed -n 's/^Email: //p' "$tmp/info")
 		date=$(sed -n 's/^Date: //p' "$tmp/info")
 		[ -n "$subject" ] && [ -n "$author" ] || die "$p: needs From: and Subject: headers"
-		if [ -s "$tmp/diff" ]; then
+		if grep -q "^diff --git" "$tmp/diff"; then
 			git -C "$tree" apply --index --whitespace=error-all "$tmp/diff" ||
 				die "$p does not apply"
 		fi

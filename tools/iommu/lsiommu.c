@@ -39,25 +39,27 @@ struct group_info {
 	char why_not[NAME_MAX * 2 + 32];
 };
 
-static void usage(FILE *f)
+static const char help_text[] =
+	"Usage: lsiommu [-j] [-g GROUP] [-h]\n"
+	"\n"
+	"List the IOMMU groups in /sys/kernel/iommu_groups: each group's devices\n"
+	"(PCI address, class, vendor:device, bound driver), whether VFIO can use\n"
+	"the group now (every member bound to vfio-pci, to a driver that leaves DMA\n"
+	"to its user, such as pci-stub or pcieport, or to no driver) and which\n"
+	"device is in the way if not, the driver the group is claimed for\n"
+	"(driver_override), and why the devices share the group (reason).\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json        print JSON\n"
+	"  -g, --group N     only group N\n"
+	"  -h, --help        this text\n"
+	"\n"
+	"Exit status: 0 groups listed; 1 no IOMMU groups (no IOMMU, or it is off);\n"
+	"2 bad usage; 3 no such group.\n";
+
+static void print_help(FILE *f)
 {
-	fprintf(f,
-"Usage: lsiommu [-j] [-g GROUP] [-h]\n"
-"\n"
-"List the IOMMU groups in /sys/kernel/iommu_groups: each group's devices\n"
-"(PCI address, class, vendor:device, bound driver), whether VFIO can use\n"
-"the group now (every member bound to vfio-pci, to a driver that leaves DMA\n"
-"to its user, such as pci-stub or pcieport, or to no driver) and which\n"
-"device is in the way if not, the driver the group is claimed for\n"
-"(driver_override), and why the devices share the group (reason).\n"
-"\n"
-"Options:\n"
-"  -j, --json        print JSON\n"
-"  -g, --group N     only group N\n"
-"  -h, --help        this text\n"
-"\n"
-"Exit status: 0 groups listed; 1 no IOMMU groups (no IOMMU, or it is off);\n"
-"2 bad usage; 3 no such group.\n");
+	fputs(help_text, f);
 }
 
 /* Copy @src into @dst of @size bytes; false if it does not fit. */
@@ -298,16 +300,16 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			usage(stdout);
+			print_help(stdout);
 			return EXIT_OK;
 		default:
-			usage(stderr);
+			print_help(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "lsiommu: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
+		print_help(stderr);
 		return EXIT_USAGE;
 	}
 
