@@ -79,17 +79,19 @@ static struct iommu_group *pcit_group(struct pcit *p, int bus, int dev, int fn)
 	return NULL;
 }
 
+#define PCIT_NAME_LEN	32
+
 /* pci_name() of the function at bus:dev.fn of the fake domain. */
 static const char *pcit_name(struct pcit *p, char *buf, int bus, int dev, int fn)
 {
-	snprintf(buf, 16, "%04x:%02x:%02x.%d", p->f->domain, bus, dev, fn);
+	snprintf(buf, PCIT_NAME_LEN, "%04x:%02x:%02x.%d", p->f->domain, bus, dev, fn);
 	return buf;
 }
 
 static void gf_pci_test_switch_no_acs(struct kunit *test)
 {
 	struct pcit *p = pcit_new(test);
-	char want[IOMMU_GROUP_REASON_LEN], usp[16], dsp[16];
+	char want[2 * IOMMU_GROUP_REASON_LEN], usp[PCIT_NAME_LEN], dsp[PCIT_NAME_LEN];
 	int rp_bus, dsp_bus[2], internal;
 
 	rp_bus = fpci_root_port(p->f, 0x10, 0, false, FPCI_ALL_ACS);
@@ -137,7 +139,7 @@ static void gf_pci_test_switch_acs(struct kunit *test)
 static void gf_pci_test_partial_acs(struct kunit *test)
 {
 	struct pcit *p = pcit_new(test);
-	char want[IOMMU_GROUP_REASON_LEN], rp[16];
+	char want[2 * IOMMU_GROUP_REASON_LEN], rp[PCIT_NAME_LEN];
 	int rp_bus = fpci_root_port(p->f, 0x10, 0, false, PCI_ACS_SV | PCI_ACS_RR);
 
 	KUNIT_ASSERT_EQ(test, 0, fpci_endpoint(p->f, rp_bus, 1, 0));
@@ -171,7 +173,7 @@ static void gf_pci_test_multifunction(struct kunit *test)
 static void gf_pci_test_pcie_to_pci_bridge(struct kunit *test)
 {
 	struct pcit *p = pcit_new(test);
-	char want[IOMMU_GROUP_REASON_LEN], name[16];
+	char want[2 * IOMMU_GROUP_REASON_LEN], name[PCIT_NAME_LEN];
 	int rp_bus = fpci_root_port(p->f, 0x10, 0, false, FPCI_ALL_ACS);
 	u8 *br = fpci_add(p->f, rp_bus, 0, 0, PCI_EXP_TYPE_PCI_BRIDGE, true, false, 0);
 	int pci_bus;
