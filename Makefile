@@ -7,7 +7,7 @@ KERNEL ?= series
 H := harness
 
 .PHONY: all deps base apply kernel oracle initramfs boot check series \
-	bench check-series lint validate clean distclean help
+	bench check-series lint docs validate clean distclean help
 
 all: deps kernel initramfs
 	@python3 $(H)/scenario.py --kernel series --table \
@@ -20,6 +20,7 @@ help:
 	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
 	@echo "make series          export the series with git format-patch into out/series/"
 	@echo "make check-series    build every patch of the series on its own"
+	@echo "make docs            build Documentation/driver-api/iommu-groups.rst with Sphinx, check the ABI entries"
 	@echo "make lint            checkpatch --strict, sparse (C=2), W=1, kernel-doc on the series"
 	@echo "make bench           time PCI group formation, series against oracle (SIZES=256,1024,4096)"
 	@echo "make validate        parse patches/series and every scenario file"
@@ -67,6 +68,11 @@ check-series: base
 # checkpatch --strict, sparse, W=1 and kernel-doc on the series.
 lint: kernel
 	@$(H)/lint.sh
+
+# The documentation with Sphinx (warnings are errors) and the ABI entries.
+docs: apply
+	@mkdir -p build/results && rm -f build/results/docs-only.txt
+	@$(H)/docs.sh build/results/docs-only.txt; cat build/results/docs-only.txt; ! grep -q ^FAIL build/results/docs-only.txt
 
 # Group formation benchmark: the series against the oracle, same hierarchy.
 bench: deps initramfs

@@ -51,6 +51,7 @@ build_all() {
 
 suite build build_all
 suite kunit "$TOP/harness/kunit.sh" "$results/kunit.txt"
+suite docs "$TOP/harness/docs.sh" "$results/docs.txt"
 suite scenarios python3 "$TOP/harness/scenario.py" --kernel both \
 	--results "$results/scenarios.txt" "$TOP"/tests/scenarios/*.scn
 

@@ -5,7 +5,7 @@
 
 declare -A want=(
 	[base]="$PACKAGE=$PACKAGE_VERSION xz-utils git"
-	[build]="gcc make ccache flex bison bc libelf-dev libssl-dev cpio kmod python3 perl rsync sparse"
+	[build]="gcc make ccache flex bison bc libelf-dev libssl-dev cpio kmod python3 perl rsync sparse python3-sphinx"
 	[x86]="qemu-system-x86 qemu-system-data busybox-static libc6-dev"
 )
 groups=("$@")
