@@ -7,7 +7,7 @@ KERNEL ?= series
 H := harness
 
 .PHONY: all deps base apply kernel oracle initramfs boot check series \
-	bench check-series lint docs validate clean distclean help
+	bench check-series check-debug lint docs validate clean distclean help
 
 all: deps kernel initramfs
 	@python3 $(H)/scenario.py --kernel series --table \
@@ -19,6 +19,7 @@ help:
 	@echo "make oracle          build the unpatched base (out/x86_64-upstream/bzImage)"
 	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
 	@echo "make series          export the series with git format-patch into out/series/"
+	@echo "make check-debug     every scenario on a KASAN/lockdep/kmemleak kernel; fails on any report"
 	@echo "make check-series    build every patch of the series on its own"
 	@echo "make docs            build Documentation/driver-api/iommu-groups.rst with Sphinx, check the ABI entries"
 	@echo "make lint            checkpatch --strict, sparse (C=2), W=1, kernel-doc on the series"
@@ -60,6 +61,15 @@ check: deps
 
 series: base
 	@$(H)/series.sh export
+
+# Every scenario on the series built with KASAN, lockdep, kmemleak and
+# debugobjects; fails on any report.
+check-debug: apply initramfs
+	@$(H)/kernel.sh x86_64 debug
+	@rm -rf build/results-debug && mkdir -p build/results-debug
+	@python3 $(H)/scenario.py --kernel debug --results build/results-debug/debug.txt \
+		tests/scenarios/*.scn > build/logs/check-debug.log 2>&1 || true
+	@set -o pipefail; python3 $(H)/summary.py build/results-debug | sed "s/^check:/check-debug:/"
 
 # Every patch of the series builds on its own (with the KUnit suites).
 check-series: base

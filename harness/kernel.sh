@@ -20,6 +20,9 @@ bench-series|bench-upstream)
 	src=$BUILD/bench/${kind#bench-}/linux
 	name=$arch-${kind#bench-}-bench; name=${name/-series/}
 	frags+=("$TOP/configs/bench.config") ;;
+debug)	# the series with the debug checkers (make check-debug)
+	src=$SERIES_TREE name=$arch-debug
+	frags+=("$TOP/configs/debug.config") ;;
 bisect)	# whatever build/bisect/linux has checked out (series.sh bisect)
 	src=$BUILD/bisect/linux name=$arch-bisect
 	frags+=("$TOP/configs/bisect.config") ;;
@@ -28,6 +31,7 @@ esac
 [ -f "$src/Makefile" ] || die "no source tree at $src"
 
 obj=$(dirname "$src")/obj-$arch
+[ "$kind" = debug ] && obj=$(dirname "$src")/obj-$arch-debug
 mkdir -p "$obj" "$OUT/$name"
 kmake() { make -s -C "$src" O="$obj" ARCH="$karch" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
 

@@ -44,7 +44,15 @@ KERNELS = {
     # name: (image, description)
     "series": (os.path.join(OUT, "x86_64", "bzImage"), "patched"),
     "oracle": (os.path.join(OUT, "x86_64-upstream", "bzImage"), "upstream 6.12"),
+    # the series with KASAN, lockdep, kmemleak, debugobjects (make check-debug)
+    "debug": (os.path.join(OUT, "x86_64-debug", "bzImage"), "patched, debug checkers"),
 }
+
+# What the debug checkers print when they find something.
+DEBUG_REPORTS = re.compile(
+    r"BUG: |WARNING: |KASAN|possible (recursive|circular) locking|"
+    r"inconsistent lock state|suspicious RCU usage|ODEBUG: |"
+    r"INFO: task .* blocked|unreferenced object|general protection fault")
 KERNEL_ALIASES = {"upstream": "oracle", "patched": "series"}
 
 IOMMUS = {
@@ -373,6 +381,20 @@ def check_boot(scn, kernel, b, res):
         res.add("FAIL", f"{tag}/boot", f"{why}; log {rel} {' '.join(tail)}".strip())
         return False
     res.add("PASS", f"{tag}/boot", f"{b.elapsed:.1f}s")
+    if kernel == "debug":
+        reports = [line.strip() for line in b.log.splitlines()
+                   if DEBUG_REPORTS.search(line) and "@@" not in line]
+        leaks = re.findall(r"@@kmemleak (\d+)", b.log)
+        if reports:
+            res.add("FAIL", f"{tag}/debug-reports", f"{len(reports)} lines, first: {reports[0]} (log {rel})")
+        else:
+            res.add("PASS", f"{tag}/debug-reports", "no KASAN, lockdep, debugobjects or WARN report")
+        if not leaks:
+            res.add("FAIL", f"{tag}/kmemleak", "no kmemleak scan result")
+        elif leaks[-1] != "0":
+            res.add("FAIL", f"{tag}/kmemleak", f"{leaks[-1]} suspected leaks (log {rel})")
+        else:
+            res.add("PASS", f"{tag}/kmemleak", "scan found no leak")
     want = set(scn.expected(kernel))
     got = set(b.partition())
     if want == got:
@@ -438,7 +460,7 @@ def print_table(scn, kernel, b):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kernel", default="both",
-                    help="series, oracle or both (default)")
+                    help="series, oracle, both (default) or debug")
     ap.add_argument("--results", help="append result lines to this file")
     ap.add_argument("--table", action="store_true", help="print the group table")
     ap.add_argument("--validate", action="store_true",
@@ -452,7 +474,7 @@ def main():
     elif kernel in KERNELS:
         kernels = [kernel]
     else:
-        sys.exit(f"scenario.py: --kernel must be series, oracle or both, not '{args.kernel}'")
+        sys.exit(f"scenario.py: --kernel must be series, oracle, both or debug, not '{args.kernel}'")
     try:
         scns = [Scenario(p) for p in args.scenarios]
     except ScenarioError as e:
