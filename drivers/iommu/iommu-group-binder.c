@@ -28,6 +28,9 @@
 
 #include "iommu-group.h"
 
+/* Room for a claimed driver's name, NUL included. */
+#define BINDER_NAME_MAX		64
+
 /* Serialises claims and releases (and joins of new members) system-wide. */
 static DEFINE_MUTEX(binder_lock);
 
@@ -39,11 +42,6 @@ static DEFINE_MUTEX(binder_lock);
 struct iommu_group_claim {
 	struct rcu_head rcu;
 	char driver[];
-};
-
-/* One member being claimed or released. */
-struct binder_member {
-	struct device *dev;
 };
 
 static bool binder_skips(struct device *dev)
@@ -156,60 +154,49 @@ static void binder_restore_one(struct iommu_group *group, struct device *dev,
 	}
 }
 
-struct binder_collect {
-	struct binder_member *members;
-	int nr, max;
+/* The members the binder acts on (not bridges), in one pass under the lock. */
+struct binder_members {
+	struct device **devs;	/* each with a reference */
+	int nr;
 };
 
-static int binder_collect_one(struct device *dev, void *data)
-{
-	struct binder_collect *c = data;
-
-	if (binder_skips(dev))
-		return 0;
-	if (c->nr == c->max)
-		return -ENOSPC;
-	c->members[c->nr++].dev = get_device(dev);
-	return 0;
-}
-
-/* The members to bind, with a reference each; caller frees. */
-static int binder_members(struct iommu_group *group, struct binder_collect *c)
+static int binder_members(struct iommu_group *group, struct binder_members *m)
 {
 	struct group_device *gdev;
 	int n = 0;
 
+	m->nr = 0;
 	mutex_lock(&group->mutex);
 	for_each_group_device(group, gdev)
 		n++;
+	m->devs = kcalloc(n, sizeof(*m->devs), GFP_KERNEL);
+	if (m->devs) {
+		for_each_group_device(group, gdev)
+			if (!binder_skips(gdev->dev))
+				m->devs[m->nr++] = get_device(gdev->dev);
+	}
 	mutex_unlock(&group->mutex);
-
-	c->nr = 0;
-	c->max = n + 8;		/* room for members that join meanwhile */
-	c->members = kcalloc(c->max, sizeof(*c->members), GFP_KERNEL);
-	if (!c->members)
-		return -ENOMEM;
-	return iommu_group_for_each_dev(group, c, binder_collect_one);
+	return m->devs || !n ? 0 : -ENOMEM;
 }
 
-static void binder_put_members(struct binder_collect *c)
+static void binder_put_members(struct binder_members *m)
 {
 	int i;
 
-	for (i = 0; i < c->nr; i++)
-		put_device(c->members[i].dev);
-	kfree(c->members);
+	for (i = 0; i < m->nr; i++)
+		put_device(m->devs[i]);
+	kfree(m->devs);
 }
 
 /* A driver called @name on the bus of every member, or NULL. */
-static struct device_driver *binder_find_driver(struct binder_collect *c,
+static struct device_driver *binder_find_driver(struct binder_members *m,
 						const char *name)
 {
 	struct device_driver *drv = NULL;
 	int i;
 
-	for (i = 0; i < c->nr; i++) {
-		struct device_driver *d = driver_find(name, c->members[i].dev->bus);
+	for (i = 0; i < m->nr; i++) {
+		struct device_driver *d = driver_find(name, m->devs[i]->bus);
 
 		if (!d || (drv && d != drv))
 			return NULL;
@@ -233,14 +220,14 @@ static int binder_claim(struct iommu_group *group, const char *name)
 {
 	struct iommu_group_claim *claim;
 	struct device_driver *drv;
-	struct binder_collect c;
+	struct binder_members m;
 	int i, done = 0, ret;
 	size_t len;
 
-	ret = binder_members(group, &c);
+	ret = binder_members(group, &m);
 	if (ret)
 		goto out;
-	drv = binder_find_driver(&c, name);
+	drv = binder_find_driver(&m, name);
 	if (!drv) {
 		ret = -ENODEV;
 		goto out;
@@ -255,10 +242,10 @@ static int binder_claim(struct iommu_group *group, const char *name)
 	/* From here on no other driver can match a member. */
 	binder_publish(group, claim);
 
-	for (i = 0; i < c.nr; i++, done++) {
-		ret = binder_claim_one(group, c.members[i].dev, name, drv);
+	for (i = 0; i < m.nr; i++, done++) {
+		ret = binder_claim_one(group, m.devs[i], name, drv);
 		if (ret) {
-			dev_err(c.members[i].dev, "cannot bind to %s for group %d: %d\n",
+			dev_err(m.devs[i], "cannot bind to %s for group %d: %d\n",
 				name, iommu_group_id(group), ret);
 			done++;		/* undo this one too */
 			break;
@@ -267,10 +254,10 @@ static int binder_claim(struct iommu_group *group, const char *name)
 	if (ret) {
 		binder_publish(group, NULL);
 		for (i = 0; i < done; i++)
-			binder_restore_one(group, c.members[i].dev, drv);
+			binder_restore_one(group, m.devs[i], drv);
 	}
 out:
-	binder_put_members(&c);
+	binder_put_members(&m);
 	return ret;
 }
 
@@ -278,22 +265,20 @@ static int binder_release(struct iommu_group *group)
 {
 	struct iommu_group_claim *claim;
 	struct device_driver *drv;
-	struct binder_collect c;
+	struct binder_members m;
 	int i, ret;
 
 	claim = rcu_dereference_protected(group->claim, lockdep_is_held(&binder_lock));
 	if (!claim)
 		return 0;
-	ret = binder_members(group, &c);
-	if (ret) {
-		binder_put_members(&c);
+	ret = binder_members(group, &m);
+	if (ret)
 		return ret;
-	}
-	drv = binder_find_driver(&c, claim->driver);
+	drv = binder_find_driver(&m, claim->driver);
 	binder_publish(group, NULL);
-	for (i = 0; i < c.nr; i++)
-		binder_restore_one(group, c.members[i].dev, drv);
-	binder_put_members(&c);
+	for (i = 0; i < m.nr; i++)
+		binder_restore_one(group, m.devs[i], drv);
+	binder_put_members(&m);
 	return 0;
 }
 
@@ -347,7 +332,7 @@ ssize_t iommu_group_binder_store(struct iommu_group *group, const char *buf,
 				 size_t count)
 {
 	struct iommu_group_claim *claim;
-	char name[64];
+	char name[BINDER_NAME_MAX];
 	int ret;
 
 	ret = binder_parse(buf, count, name, sizeof(name));
@@ -377,7 +362,7 @@ ssize_t iommu_group_binder_store(struct iommu_group *group, const char *buf,
 void iommu_group_binder_join(struct iommu_group *group, struct device *dev)
 {
 	struct iommu_group_claim *claim;
-	char name[64] = "";
+	char name[BINDER_NAME_MAX] = "";
 
 	/*
 	 * A device an IOMMU driver sets up while a driver probes it (at
