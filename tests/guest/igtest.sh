@@ -34,10 +34,9 @@ dump_state() {
 	for dev in /sys/bus/pci/devices/*; do
 		[ -e "$dev" ] || continue
 		bdf=${dev##*/}
-		drv=-
-		[ -L "$dev/driver" ] && drv=$(basename "$(readlink "$dev/driver")")
-		grp=-
-		[ -L "$dev/iommu_group" ] && grp=$(basename "$(readlink "$dev/iommu_group")")
+		drv=$(driver_of "$bdf")
+		grp=$(group_of "$bdf")
+		[ -n "$grp" ] || grp=-
 		echo "@@pci $bdf $(cat "$dev/vendor"):$(cat "$dev/device") $(cat "$dev/class") $drv $grp"
 	done
 	for n in /dev/vfio/*; do
@@ -54,7 +53,7 @@ bind_driver() {
 		echo "$1" > "$dev/driver/unbind" || return 1
 	fi
 	echo "$1" > /sys/bus/pci/drivers_probe || return 1
-	[ "$(basename "$(readlink "$dev/driver")")" = "$drv" ]
+	[ "$(driver_of "$1")" = "$drv" ]
 }
 
 # vfio_bind BDF: hand a device to vfio-pci, reporting the outcome.
@@ -72,7 +71,7 @@ vfio_bind() {
 vfio_roundtrip() {
 	bdf=$1
 	shift
-	if [ "$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null)" != vfio-pci ]; then
+	if [ "$(driver_of "$bdf")" != vfio-pci ]; then
 		vfio_bind "$bdf" || return 1
 	fi
 	vfio-edu -p type1 "$@" type1 "$bdf"
