@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Install (with apt) whatever the harness needs and the machine lacks.
-# Usage: deps.sh [group...]   groups: base build x86 (default: all)
+# Usage: deps.sh [group...]   groups: base build x86 ppc (default: all)
+# ppc also fetches Debian's ppc64el busybox-static into the cache (the guest
+# shell of the POWER scenarios); it is not installed on the host.
 . "$(dirname "$0")/common.sh"
 
 declare -A want=(
 	[base]="$PACKAGE=$PACKAGE_VERSION xz-utils git"
 	[build]="gcc make ccache flex bison bc libelf-dev libssl-dev cpio kmod python3 perl rsync sparse python3-sphinx"
 	[x86]="qemu-system-x86 qemu-system-data busybox-static libc6-dev"
+	[ppc]="gcc-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc qemu-system-data"
 )
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(base build x86)
+[ ${#groups[@]} -gt 0 ] || groups=(base build x86 ppc)
 
 missing=()
 for g in "${groups[@]}"; do
-	[ -n "${want[$g]+x}" ] || die "deps.sh: unknown group '$g' (base build x86)"
+	[ -n "${want[$g]+x}" ] || die "deps.sh: unknown group '$g' (base build x86 ppc)"
 	for spec in ${want[$g]}; do
 		pkg=${spec%%=*} ver=
 		[ "$pkg" = "$spec" ] || ver=${spec#*=}
@@ -24,7 +27,32 @@ for g in "${groups[@]}"; do
 		esac
 	done
 done
-[ ${#missing[@]} -gt 0 ] || exit 0
+# ppc64el busybox-static, unpacked into the cache: the POWER guest's shell.
+ppc_busybox() {
+	local dir=$CACHE/ppc64el deb
+	[ -x "$dir/bin/busybox" ] && return 0
+	[ "$(id -u)" = 0 ] || die "ppc64el busybox missing (run harness/deps.sh ppc as root)"
+	if ! dpkg --print-foreign-architectures | grep -qx ppc64el; then
+		msg "adding the ppc64el architecture to dpkg (for busybox-static:ppc64el)"
+		dpkg --add-architecture ppc64el
+	fi
+	mkdir -p "$dir/deb"
+	# The update may complain about a foreign index it cannot use; the
+	# download below is what counts.
+	apt-get update -qq 2>/dev/null || true
+	(cd "$dir/deb" && apt-get download -qq busybox-static:ppc64el) ||
+		die "cannot download busybox-static:ppc64el"
+	deb=$(ls "$dir"/deb/busybox-static_*_ppc64el.deb | tail -n 1)
+	dpkg-deb -x "$deb" "$dir/root"
+	mkdir -p "$dir/bin"
+	cp "$dir/root/bin/busybox" "$dir/bin/busybox"
+	msg "ppc64el busybox: $(basename "$deb")"
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	for g in "${groups[@]}"; do [ "$g" != ppc ] || ppc_busybox; done
+	exit 0
+fi
 
 [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root, or install them)"
 msg "installing: ${missing[*]}"
@@ -38,3 +66,4 @@ if ! apt-get install -y -qq "${missing[@]}" >/dev/null; then
 	apt-get install -y -qq "${fallback[@]}" >/dev/null
 	warn "$PACKAGE candidate installed: $(dpkg-query -W -f='${Version}' "$PACKAGE")"
 fi
+for g in "${groups[@]}"; do [ "$g" != ppc ] || ppc_busybox; done

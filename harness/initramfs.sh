@@ -7,10 +7,13 @@
 
 arch=${1:-x86_64}
 case "$arch" in
-x86_64) cc=gcc karch=x86_64 busybox=/bin/busybox ;;
+x86_64) cc=gcc karch=x86_64 busybox=/bin/busybox deps=x86 ;;
+# Debian's ppc64el busybox, fetched into the cache by deps.sh ppc.
+ppc64le) cc=powerpc64le-linux-gnu-gcc karch=powerpc busybox=$CACHE/ppc64el/bin/busybox deps=ppc ;;
 *) die "initramfs.sh: unknown arch '$arch'" ;;
 esac
-[ -x "$busybox" ] || die "$busybox missing: run harness/deps.sh"
+[ -x "$busybox" ] || die "$busybox missing: run harness/deps.sh $deps"
+command -v "$cc" >/dev/null || die "$cc missing: run harness/deps.sh $deps"
 
 guest=$TOP/tests/guest
 uapi=$BUILD/uapi/$arch

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Build one kernel out of tree.
-# Usage: kernel.sh ARCH KIND      ARCH: x86_64   KIND: series | upstream
+# Usage: kernel.sh ARCH KIND      ARCH: x86_64 | ppc64le   KIND: series | upstream
 #   series:   build/series/linux (the base with the series applied)
 #   upstream: build/upstream/linux (the pristine base: the oracle)
-# Result: out/ARCH/bzImage (series) or out/ARCH-upstream/bzImage (oracle).
+# Result: out/ARCH/IMAGE (series) or out/ARCH-upstream/IMAGE (oracle), IMAGE
+# being bzImage on x86_64 and vmlinux on ppc64le.
 . "$(dirname "$0")/common.sh"
 
 arch=${1:?arch} kind=${2:?kind}
 case "$arch" in
-x86_64) karch=x86_64 image=arch/x86/boot/bzImage ;;
+x86_64) karch=x86_64 image=arch/x86/boot/bzImage cross= ;;
+ppc64le) karch=powerpc image=vmlinux cross=powerpc64le-linux-gnu- ;;
 *) die "kernel.sh: unknown arch '$arch'" ;;
 esac
 frags=("$TOP/configs/$arch.config")
@@ -33,7 +35,12 @@ esac
 obj=$(dirname "$src")/obj-$arch
 [ "$kind" = debug ] && obj=$(dirname "$src")/obj-$arch-debug
 mkdir -p "$obj" "$OUT/$name"
-kmake() { make -s -C "$src" O="$obj" ARCH="$karch" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+[ -z "$cross" ] || command -v "${cross}gcc" >/dev/null ||
+	die "${cross}gcc missing: run harness/deps.sh ppc"
+kmake() {
+	make -s -C "$src" O="$obj" ARCH="$karch" CROSS_COMPILE="$cross" \
+		CC="ccache ${cross}gcc" HOSTCC="ccache gcc" "$@"
+}
 
 # Regenerate the config only when the fragment or a Kconfig file changed.
 want=$({ cat "${frags[@]}"; git -C "$src" ls-files -s -- '*Kconfig*'; } | sha256sum | cut -d' ' -f1)
@@ -57,6 +64,6 @@ if ! kmake -j"$JOBS" >"$obj/build.log" 2>&1; then
 	tail -n 40 "$obj/build.log" >&2
 	die "kernel build failed: $name"
 fi
-cp "$obj/$image" "$OUT/$name/bzImage"
+cp "$obj/$image" "$OUT/$name/${image##*/}"
 cp "$obj/.config" "$OUT/$name/config"
-msg "$name: $(du -h "$OUT/$name/bzImage" | cut -f1) in $(( $(date +%s) - start ))s -> ${OUT#"$TOP"/}/$name/bzImage"
+msg "$name: $(du -h "$OUT/$name/${image##*/}" | cut -f1) in $(( $(date +%s) - start ))s -> ${OUT#"$TOP"/}/$name/${image##*/}"

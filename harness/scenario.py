@@ -4,7 +4,7 @@
 A scenario file (tests/scenarios/*.scn) is a list of "key: value" lines:
 
   description: what the topology shows                 (required, once)
-  iommu: intel | amd | virtio                          (required, once)
+  iommu: intel | amd | virtio | spapr | powernv        (required, once)
   qemu: -device ...            QEMU arguments; lines are joined
   group: 00:1f.0 00:1f.2       one expected group of the series kernel
   oracle-group: ...            the oracle's groups, where the series
@@ -13,6 +13,9 @@ A scenario file (tests/scenarios/*.scn) is a list of "key: value" lines:
   test: shell line             guest steps after the dump (print @@result)
   append: ...                  extra kernel command line
   timeout: 120                 seconds for one boot (default 120)
+  oracle-oops: regex           upstream is known to crash in this scenario:
+                               its log must match; the crash is a result
+                               ("upstream-bug-reproduced"), not a failure
 
 Every device that has a group must appear in exactly one group line and
 every group line must match a group exactly.  PCI addresses may omit the
@@ -40,13 +43,26 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(TOP, "build")
 OUT = os.path.join(TOP, "out")
 
-KERNELS = {
-    # name: (image, description)
-    "series": (os.path.join(OUT, "x86_64", "bzImage"), "patched"),
-    "oracle": (os.path.join(OUT, "x86_64-upstream", "bzImage"), "upstream 6.12"),
-    # the series with KASAN, lockdep, kmemleak, debugobjects (make check-debug)
-    "debug": (os.path.join(OUT, "x86_64-debug", "bzImage"), "patched, debug checkers"),
+# Per architecture: QEMU binary, kernel image name, console, guest memory.
+ARCHES = {
+    "x86_64": {"qemu": "qemu-system-x86_64", "image": "bzImage",
+               "console": "ttyS0", "mem": "512"},
+    "ppc64le": {"qemu": "qemu-system-ppc64", "image": "vmlinux",
+                "console": "hvc0", "mem": "1024"},
 }
+
+KERNELS = {
+    # name: (directory suffix under out/ARCH, description)
+    "series": ("", "patched"),
+    "oracle": ("-upstream", "upstream 6.12"),
+    # the series with KASAN, lockdep, kmemleak, debugobjects (make check-debug)
+    "debug": ("-debug", "patched, debug checkers"),
+}
+
+
+def kernel_image(kernel, arch):
+    return os.path.join(OUT, arch + KERNELS[kernel][0], ARCHES[arch]["image"])
+
 
 # What the debug checkers print when they find something.
 DEBUG_REPORTS = re.compile(
@@ -56,15 +72,24 @@ DEBUG_REPORTS = re.compile(
 KERNEL_ALIASES = {"upstream": "oracle", "patched": "series"}
 
 IOMMUS = {
-    "intel": (["-M", "q35,kernel-irqchip=split",
-               "-device", "intel-iommu,intremap=on"], ""),
-    "amd": (["-M", "q35", "-device", "amd-iommu,intremap=on"], ""),
+    # name: (arch, QEMU machine arguments, extra kernel command line)
+    "intel": ("x86_64", ["-M", "q35,kernel-irqchip=split",
+                         "-device", "intel-iommu,intremap=on"], ""),
+    "amd": ("x86_64", ["-M", "q35", "-device", "amd-iommu,intremap=on"], ""),
     # Without interrupt remapping, type1 refuses groups unless told to.
-    "virtio": (["-M", "q35", "-device", "virtio-iommu-pci"],
+    "virtio": ("x86_64", ["-M", "q35", "-device", "virtio-iommu-pci"],
                "vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"),
+    # POWER: the sPAPR PHBs of a pseries guest (one PE per PHB) and the
+    # bare-metal PHB4s of a POWER9 machine under skiboot (one PE per
+    # device, function group or bridge).
+    "spapr": ("ppc64le", ["-M", "pseries,cap-cfpc=broken,cap-sbbc=broken,"
+                          "cap-ibs=broken,cap-ccf-assist=off"], ""),
+    # QEMU creates powernv's PHBs only as default devices: no -nodefaults.
+    "powernv": ("ppc64le", ["-M", "powernv9", "-net", "none", "-vga", "none"], ""),
 }
+NEEDS_DEFAULTS = {"powernv"}
 
-SINGLE_KEYS = {"description", "iommu", "timeout", "append"}
+SINGLE_KEYS = {"description", "iommu", "timeout", "append", "oracle-oops"}
 MULTI_KEYS = {"qemu", "group", "oracle-group", "setup", "test"}
 BDF_SHORT = re.compile(r"^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
 BDF_LONG = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
@@ -116,6 +141,7 @@ class Scenario:
         if self.iommu not in IOMMUS:
             raise ScenarioError(f"{path}: iommu must be one of {', '.join(IOMMUS)}, "
                                 f"not '{self.iommu}'")
+        self.arch = IOMMUS[self.iommu][0]
         try:
             self.timeout = int(self.fields.get("timeout", "120"))
         except ValueError:
@@ -134,6 +160,12 @@ class Scenario:
         self.setup = "\n".join(v for _, v in self.fields["setup"])
         self.test = "\n".join(v for _, v in self.fields["test"])
         self.append = self.fields.get("append", "")
+        self.oracle_oops = None
+        if "oracle-oops" in self.fields:
+            try:
+                self.oracle_oops = re.compile(self.fields["oracle-oops"])
+            except re.error as e:
+                raise ScenarioError(f"{path}: oracle-oops is not a regular expression: {e}") from None
 
     def _partition(self, key):
         seen = {}
@@ -194,8 +226,10 @@ class Boot:
         return [frozenset(m) for m in self.groups.values()]
 
 
-def detect_accel():
+def detect_accel(arch="x86_64"):
     """TCG unless KVM is there and proven to work (cached per boot of the host)."""
+    if arch != "x86_64":
+        return "tcg"            # a POWER guest on this host is always emulated
     if os.environ.get("IG_ACCEL"):
         return os.environ["IG_ACCEL"]
     try:
@@ -212,11 +246,13 @@ def detect_accel():
     except OSError:
         pass
     accel = "tcg"
-    image = KERNELS["oracle"][0] if os.path.exists(KERNELS["oracle"][0]) else KERNELS["series"][0]
+    image = kernel_image("oracle", arch)
+    if not os.path.exists(image):
+        image = kernel_image("series", arch)
     if os.path.exists(image):
         cmd = ["qemu-system-x86_64", "-accel", "kvm", "-M", "q35", "-m", "256",
                "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-               "-kernel", image, "-initrd", initramfs(),
+               "-kernel", image, "-initrd", initramfs(arch),
                "-append", "console=ttyS0 panic=-1"]
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
@@ -231,8 +267,8 @@ def detect_accel():
     return accel
 
 
-def initramfs():
-    return os.path.join(BUILD, "initramfs", "x86_64.cpio")
+def initramfs(arch):
+    return os.path.join(BUILD, "initramfs", f"{arch}.cpio")
 
 
 def overlay_cpio(scn, dest):
@@ -249,7 +285,7 @@ def overlay_cpio(scn, dest):
         over = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "--owner=0:0"],
                               cwd=tmp, input=names.encode(), capture_output=True,
                               check=True).stdout
-    with open(initramfs(), "rb") as f:
+    with open(initramfs(scn.arch), "rb") as f:
         base = f.read()
     with open(dest, "wb") as f:
         f.write(base)
@@ -321,15 +357,18 @@ def run_guest(cmd, timeout, qmp_path):
 
 
 def boot(scn, kernel, accel):
-    image = KERNELS[kernel][0]
+    image = kernel_image(kernel, scn.arch)
+    arch = ARCHES[scn.arch]
     rundir = os.path.join(BUILD, "run")
     os.makedirs(rundir, exist_ok=True)
     cpio = os.path.join(rundir, f"{scn.name}.{kernel}.cpio")
     overlay_cpio(scn, cpio)
-    machine, extra = IOMMUS[scn.iommu]
-    append = " ".join(x for x in ["console=ttyS0 panic=-1 oops=panic", extra, scn.append] if x)
-    cmd = (["qemu-system-x86_64", "-accel", accel, "-m", "512", "-smp", "1",
-            "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"]
+    _, machine, extra = IOMMUS[scn.iommu]
+    append = " ".join(x for x in [f"console={arch['console']} panic=-1 oops=panic",
+                                  extra, scn.append] if x)
+    cmd = ([arch["qemu"], "-accel", accel, "-m", arch["mem"], "-smp", "1"]
+           + ([] if scn.iommu in NEEDS_DEFAULTS else ["-nodefaults"])
+           + ["-display", "none", "-serial", "stdio", "-no-reboot"]
            + machine + scn.qemu
            + ["-kernel", image, "-initrd", cpio, "-append", append])
     logpath = os.path.join(BUILD, "logs", f"{scn.name}.{kernel}.log")
@@ -374,6 +413,18 @@ class Results:
 def check_boot(scn, kernel, b, res):
     tag = f"{scn.name}[{kernel}]"
     rel = os.path.relpath(b.logpath, TOP)
+    if kernel == "oracle" and scn.oracle_oops:
+        m = scn.oracle_oops.search(b.log)
+        if m and b.began and not b.ended:
+            res.add("PASS", f"{tag}/upstream-bug-reproduced",
+                    f"'{m.group(0).splitlines()[0]}' (log {rel})")
+            b.ended = True      # what it printed before the crash is checked below
+        else:
+            res.add("FAIL", f"{tag}/upstream-bug-reproduced",
+                    f"expected the oracle to crash with /{scn.oracle_oops.pattern}/ (log {rel})")
+            if not b.began:
+                return False
+            b.ended = True
     if not (b.began and b.ended):
         why = (f"timed out after {scn.timeout}s" if b.timed_out
                else f"guest did not finish (qemu exit {b.rc})")
@@ -482,21 +533,26 @@ def main():
     if args.validate:
         print(f"{len(scns)} scenario files valid")
         return 0
-    for k in kernels:
-        if not os.path.exists(KERNELS[k][0]):
-            sys.exit(f"scenario.py: no {k} kernel at {os.path.relpath(KERNELS[k][0], TOP)}"
-                     f" (run 'make {'kernel' if k == 'series' else 'oracle'}')")
-    if not os.path.exists(initramfs()):
-        sys.exit("scenario.py: no initramfs (run 'make initramfs')")
-    if not shutil.which("qemu-system-x86_64"):
-        sys.exit("scenario.py: qemu-system-x86_64 missing (run harness/deps.sh)")
-
-    accel = detect_accel()
+    for arch in sorted({s.arch for s in scns}):
+        for k in kernels:
+            image = kernel_image(k, arch)
+            if not os.path.exists(image):
+                target = {"series": "kernel", "oracle": "oracle", "debug": "check-debug"}[k]
+                if arch != "x86_64":
+                    target += f" ARCH={arch}"
+                sys.exit(f"scenario.py: no {k} kernel at {os.path.relpath(image, TOP)}"
+                         f" (run 'make {target}')")
+        if not os.path.exists(initramfs(arch)):
+            sys.exit(f"scenario.py: no initramfs for {arch} (run 'make initramfs')")
+        if not shutil.which(ARCHES[arch]["qemu"]):
+            sys.exit(f"scenario.py: {ARCHES[arch]['qemu']} missing (run harness/deps.sh)")
+    accels = {arch: detect_accel(arch) for arch in {s.arch for s in scns}}
     res = Results(args.results)
     jobs = [(s, k) for s in scns for k in kernels]
     workers = max(1, min(int(os.environ.get("JOBS", os.cpu_count() or 1)), len(jobs)))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        futures = {job: pool.submit(boot, job[0], job[1], accel) for job in jobs}
+        futures = {job: pool.submit(boot, job[0], job[1], accels[job[0].arch])
+                   for job in jobs}
         boots = {job: f.result() for job, f in futures.items()}
     for s in scns:
         for k in kernels:

@@ -10,6 +10,9 @@
 # Usage: series.sh apply     build the commits, move build/series/linux to them
 #        series.sh export    git format-patch the series into out/series/
 #        series.sh upstream  make build/upstream/linux the pristine base
+#        series.sh refresh   write commits edited in build/series/linux (say
+#                            with git rebase -i base) back into patches/ and
+#                            the owned files; the manifest names the patches
 #        series.sh check     validate the manifest only
 . "$(dirname "$0")/common.sh"
 
@@ -218,12 +221,49 @@ bisect_check() {
 	return $bad
 }
 
+# refresh_series: the inverse of apply_series.  Each commit of base..series
+# in build/series/linux gives its message and its diff to upstream files to
+# the patch of the same position, and its owned files to the repository.
+refresh_series() {
+	parse_manifest
+	local tree=$SERIES_TREE i=0 c p f mail excl
+	local commits=($(git -C "$tree" rev-list --reverse base..HEAD))
+	[ ${#commits[@]} -eq ${#PATCHES[@]} ] ||
+		die "build/series/linux has ${#commits[@]} commits on the base, patches/series ${#PATCHES[@]}"
+	for c in "${commits[@]}"; do
+		p=${PATCHES[$i]} mail=$TOP/patches/${PATCHES[$i]}
+		excl=()
+		for f in ${FILES[$i]}; do excl+=(":(exclude)$f"); done
+		# Owned files of other commits must not change here.
+		for f in $(git -C "$tree" diff --name-only "$c^" "$c"); do
+			if [ -n "${OWNER[$f]+x}" ] && [ "${OWNER[$f]}" != "$p" ]; then
+				die "$(git -C "$tree" log --format=%s -1 "$c") changes $f, which ${OWNER[$f]} adds whole"
+			fi
+		done
+		{
+			sed -n '/^From: /p;/^Date: /p' "$mail" | head -n 2
+			echo "Subject: [PATCH] $(git -C "$tree" log --format=%s -1 "$c")"
+			echo
+			git -C "$tree" log --format=%b -1 "$c" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
+			echo "---"
+			git -C "$tree" diff --no-color "$c^" "$c" -- . "${excl[@]}"
+		} > "$mail.tmp"
+		mv "$mail.tmp" "$mail"
+		for f in ${FILES[$i]}; do
+			git -C "$tree" show "$c:$f" > "$TOP/$f"
+		done
+		i=$((i + 1))
+	done
+	msg "refreshed ${#PATCHES[@]} patches and their files from build/series/linux"
+}
+
 case "${1:-apply}" in
 apply) apply_series ;;
 export) export_series ;;
 upstream) upstream_tree ;;
 bench) bench_tree "${2:?series or upstream}" ;;
 bisect) bisect_check ;;
+refresh) refresh_series ;;
 check) parse_manifest; msg "patches/series: ${#PATCHES[@]} patches" ;;
-*) die "usage: series.sh apply|export|check" ;;
+*) die "usage: series.sh apply|export|upstream|bench|bisect|refresh|check" ;;
 esac

@@ -140,3 +140,11 @@ wait_for() {
 	done
 	[ -e "$1" ]
 }
+
+# blockdev_of BDF: the block device (vda, ...) of a virtio-blk PCI device.
+blockdev_of() {
+	for b in /sys/bus/pci/devices/$1/virtio*/block/*; do
+		[ -e "$b" ] && echo "${b##*/}" && return 0
+	done
+	echo none
+}

@@ -26,6 +26,13 @@
  * iommufd BDF [BDF2]: the same round trip through /dev/iommu and the
  *   device cdev (VFIO_DEVICE_BIND_IOMMUFD, one IOAS shared by all the
  *   devices given, IOMMU_IOAS_MAP/UNMAP).
+ * spapr BDF: the type1 round trip on POWER with VFIO_SPAPR_TCE_v2_IOMMU:
+ *   TCE_GET_INFO, register the buffer, create a DMA window, map, DMA,
+ *   fault outside the mapping, unmap, remove the window.
+ *
+ * The edu registers are native-endian in QEMU, so on qemu-system-ppc64
+ * they read big-endian from this little-endian program; open_edu() tells
+ * by the ID register and swaps.
  *
  * Every check prints one line "@@result PREFIX-NAME pass|fail|skip DETAIL"
  * for the harness; the exit status is 0 only when nothing failed.
@@ -46,6 +53,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <byteswap.h>
 #include <linux/iommufd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
@@ -94,23 +102,38 @@ struct edu {
 	struct vfio_region_info bar0;
 	struct vfio_region_info config;
 	volatile uint8_t *mmio;	/* BAR0 mapping, or NULL to use pread/pwrite */
+	bool swap;		/* registers are big-endian (QEMU on POWER) */
 };
+
+static uint64_t edu_swap(struct edu *e, uint64_t v, int size)
+{
+	if (!e->swap)
+		return v;
+	return size == 8 ? bswap_64(v) : bswap_32((uint32_t)v);
+}
 
 static uint64_t edu_read(struct edu *e, unsigned int reg, int size)
 {
 	uint64_t v = 0;
+	uint32_t v32 = 0;
 
 	if (e->mmio)
-		return size == 8 ? *(volatile uint64_t *)(e->mmio + reg) :
-				   *(volatile uint32_t *)(e->mmio + reg);
-	if (pread(e->device, &v, size, e->bar0.offset + reg) != size)
+		v = size == 8 ? *(volatile uint64_t *)(e->mmio + reg) :
+				*(volatile uint32_t *)(e->mmio + reg);
+	else if (pread(e->device, size == 8 ? (void *)&v : (void *)&v32, size,
+		       e->bar0.offset + reg) != size)
 		return ~0ULL;
-	return v;
+	else if (size == 4)
+		v = v32;
+	return edu_swap(e, v, size);
 }
 
 static void edu_write(struct edu *e, unsigned int reg, uint64_t v, int size)
 {
-	uint32_t v32 = v;
+	uint32_t v32;
+
+	v = edu_swap(e, v, size);
+	v32 = v;
 
 	if (e->mmio) {
 		if (size == 8)
@@ -224,8 +247,11 @@ static int region_info(int device, unsigned int index, struct vfio_region_info *
 /* Map the edu BAR0 and config space of an open VFIO device. */
 static int open_edu(struct edu *e, int device)
 {
+	uint32_t id;
+
 	e->device = device;
 	e->mmio = NULL;
+	e->swap = false;
 	if (device < 0 ||
 	    region_info(device, VFIO_PCI_BAR0_REGION_INDEX, &e->bar0) ||
 	    region_info(device, VFIO_PCI_CONFIG_REGION_INDEX, &e->config))
@@ -237,6 +263,9 @@ static int open_edu(struct edu *e, int device)
 		if (p != MAP_FAILED)
 			e->mmio = p;
 	}
+	id = edu_read(e, EDU_ID, 4);
+	if ((id & 0xff) != EDU_ID_MAGIC && (id >> 24) == EDU_ID_MAGIC)
+		e->swap = true;
 	return enable_bus_master(e);
 }
 
@@ -252,7 +281,7 @@ static void check_id(struct edu *e, const char *name)
 	uint32_t id = edu_read(e, EDU_ID, 4);
 
 	if ((id & 0xff) == EDU_ID_MAGIC)
-		pass(name, "id=0x%08x", id);
+		pass(name, "id=0x%08x%s", id, e->swap ? " (big-endian registers)" : "");
 	else
 		fail(name, "id=0x%08x, expected 0x......%02x", id, EDU_ID_MAGIC);
 }
@@ -331,7 +360,7 @@ static uint8_t *dma_buffer(void)
 	return buf == MAP_FAILED ? NULL : buf;
 }
 
-static int open_container(void)
+static int open_container_for(int type, const char *what)
 {
 	int container = open("/dev/vfio/vfio", O_RDWR);
 
@@ -340,12 +369,17 @@ static int open_container(void)
 		return -1;
 	}
 	if (ioctl(container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
-	    ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
-		fail("container", "no VFIO API %d with type1v2", VFIO_API_VERSION);
+	    ioctl(container, VFIO_CHECK_EXTENSION, type) != 1) {
+		fail("container", "no VFIO API %d with %s", VFIO_API_VERSION, what);
 		close(container);
 		return -1;
 	}
 	return container;
+}
+
+static int open_container(void)
+{
+	return open_container_for(VFIO_TYPE1v2_IOMMU, "type1v2");
 }
 
 /* Open /dev/vfio/N for the group of @bdf; errno tells why not. */
@@ -725,6 +759,125 @@ static int run_iommufd(int n, char **bdfs)
 	return 0;
 }
 
+/*
+ * POWER: the group's PE gets its DMA windows from userspace.  Taking the
+ * group into the container took the PE's TCE tables from the host (the
+ * blocked domain), so there is no window until we create one.
+ */
+static int run_spapr(const char *bdf)
+{
+	struct vfio_iommu_spapr_tce_info info = { .argsz = sizeof(info) };
+	struct vfio_iommu_spapr_register_memory reg = { .argsz = sizeof(reg) };
+	struct vfio_iommu_spapr_tce_create create = { .argsz = sizeof(create) };
+	struct vfio_iommu_spapr_tce_remove remove = { .argsz = sizeof(remove) };
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	long sys_page = sysconf(_SC_PAGESIZE);
+	unsigned int shift;
+	uint64_t len;
+	int container, group;
+	uint8_t *buf;
+	struct edu e;
+
+	container = open_container_for(VFIO_SPAPR_TCE_v2_IOMMU, "sPAPR TCE v2");
+	group = open_group(bdf, "group");
+	len = 2 * PAGE > sys_page ? 2 * PAGE : sys_page;
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (container < 0 || group < 0 || buf == MAP_FAILED)
+		return 1;
+	if (!viable(group)) {
+		fail("viable", "group of %s not viable", bdf);
+		return 1;
+	}
+	pass("viable", "group of %s viable", bdf);
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU)) {
+		fail("set-iommu", "VFIO_SPAPR_TCE_v2_IOMMU: %s", strerror(errno));
+		return 1;
+	}
+	if (ioctl(container, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info)) {
+		fail("tce-info", "VFIO_IOMMU_SPAPR_TCE_GET_INFO: %s", strerror(errno));
+		return 1;
+	}
+	if (!(info.flags & VFIO_IOMMU_SPAPR_INFO_DDW) || !info.ddw.pgsizes) {
+		fail("tce-info", "no dynamic DMA windows (flags 0x%x)", info.flags);
+		return 1;
+	}
+	/*
+	 * The smallest IOMMU page the PE offers.  pseries puts created windows
+	 * at 1 << 59: give edu a 64-bit dma_mask (its default is 28 bits).
+	 */
+	shift = __builtin_ctzll(info.ddw.pgsizes);
+	pass("tce-info", "32-bit window 0x%x+0x%x, %u windows, page sizes 0x%llx",
+	     info.dma32_window_start, info.dma32_window_size, info.ddw.max_dynamic_windows_supported,
+	     (unsigned long long)info.ddw.pgsizes);
+
+	reg.vaddr = (uintptr_t)buf;
+	reg.size = len;
+	if (ioctl(container, VFIO_IOMMU_SPAPR_REGISTER_MEMORY, &reg)) {
+		fail("register-memory", "%s", strerror(errno));
+		return 1;
+	}
+	pass("register-memory", "%llu bytes", (unsigned long long)len);
+
+	create.page_shift = shift;
+	create.window_size = 1ULL << 28;
+	create.levels = 1;
+	if (ioctl(container, VFIO_IOMMU_SPAPR_TCE_CREATE, &create)) {
+		fail("create-window", "VFIO_IOMMU_SPAPR_TCE_CREATE (page shift %u): %s",
+		     shift, strerror(errno));
+		return 1;
+	}
+	pass("create-window", "256 MiB at 0x%llx, %u-byte TCEs",
+	     (unsigned long long)create.start_addr, 1u << shift);
+
+	map.vaddr = (uintptr_t)buf;
+	map.iova = create.start_addr + IOVA_BASE;
+	map.size = len < (1ULL << shift) ? 1ULL << shift : len;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	if (map.size > len) {
+		fail("map-dma", "IOMMU page 0x%x larger than the buffer", 1u << shift);
+		return 1;
+	}
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+		fail("map-dma", "VFIO_IOMMU_MAP_DMA: %s", strerror(errno));
+		return 1;
+	}
+	pass("map-dma", "%llu bytes at IOVA 0x%llx", (unsigned long long)map.size,
+	     (unsigned long long)map.iova);
+	if (open_edu(&e, ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf))) {
+		fail("device-fd", "%s: %s", bdf, strerror(errno));
+		return 1;
+	}
+	pass("device-fd", "BAR0 %llu bytes%s", (unsigned long long)e.bar0.size,
+	     e.mmio ? ", mmap" : "");
+
+	check_id(&e, "edu-id");
+	check_roundtrip(&e, buf, map.iova, "dma-roundtrip");
+	check_fault(&e, create.start_addr + IOVA_UNMAPPED, buf + PAGE, "dma-unmapped-faults");
+
+	unmap.iova = map.iova;
+	unmap.size = map.size;
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		fail("unmap-dma", "VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+	else
+		pass("unmap-dma", "%llu bytes", (unsigned long long)unmap.size);
+	check_fault(&e, map.iova + PAGE, buf + PAGE, "dma-after-unmap-faults");
+
+	remove.start_addr = create.start_addr;
+	if (ioctl(container, VFIO_IOMMU_SPAPR_TCE_REMOVE, &remove))
+		fail("remove-window", "%s", strerror(errno));
+	else
+		pass("remove-window", "window at 0x%llx removed",
+		     (unsigned long long)create.start_addr);
+	if (ioctl(container, VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY, &reg))
+		fail("unregister-memory", "%s", strerror(errno));
+	close_edu(&e);
+	close(group);
+	close(container);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: vfio-edu [-p PREFIX] [-N WHY] COMMAND BDF...\n"
@@ -734,6 +887,7 @@ static void usage(void)
 		"  nonviable BDF HOST     group not viable while HOST has a driver\n"
 		"  iommufd BDF [BDF2]     round trip through /dev/iommu and the cdev\n"
 		"  claimbusy BDF          the binder refuses a group a user owns\n"
+		"  spapr BDF              POWER: sPAPR TCE v2 window, map, round trip\n"
 		"  -p PREFIX  prefix of the result names (default vfio)\n"
 		"  -N WHY     the IOMMU logs no faults here: report the fault\n"
 		"             checks as skipped, giving WHY\n");
@@ -768,6 +922,8 @@ int main(int argc, char **argv)
 		run_nonviable(argv[0], argv[1]);
 	else if (!strcmp(cmd, "claimbusy") && n == 1)
 		run_claimbusy(argv[0]);
+	else if (!strcmp(cmd, "spapr") && n == 1)
+		run_spapr(argv[0]);
 	else if (!strcmp(cmd, "iommufd") && (n == 1 || n == 2))
 		run_iommufd(n, argv);
 	else
