@@ -158,8 +158,6 @@ void iommu_group_sysfs_unlink(struct iommu_group *group,
 			      struct group_device *gdev);
 void iommu_group_kobj_release(struct kobject *kobj);
 
-void iommu_group_set_reason(struct iommu_group *group, const char *reason);
-
 /* Group formation (group-formation-pci.c) for the group core */
 #if IS_ENABLED(CONFIG_IOMMU_GROUP_FORMATION)
 void gf_pci_forget(struct iommu_group *group);
