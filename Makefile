@@ -4,9 +4,12 @@
 SHELL := /bin/bash
 SCENARIO ?= intel-root-ports
 KERNEL ?= series
+# x86_64 or ppc64le (make kernel/oracle/initramfs); "make boot" takes the
+# architecture from the scenario.
+ARCH ?= x86_64
 H := harness
 
-.PHONY: all deps base apply kernel oracle initramfs boot check series \
+.PHONY: all deps base apply kernel oracle initramfs boot check check-fast series \
 	bench check-series check-debug lint docs validate clean distclean help
 
 all: deps kernel initramfs
@@ -16,7 +19,8 @@ all: deps kernel initramfs
 help:
 	@echo "make                 build the patched kernel, boot '$(SCENARIO)', print its groups and VFIO round trip"
 	@echo "make check           every suite; ends with 'check: N passed, M failed'"
-	@echo "make oracle          build the unpatched base (out/x86_64-upstream/bzImage)"
+	@echo "make check-fast      the same without the POWER suite (counted as skipped)"
+	@echo "make kernel|oracle   build the patched|unpatched kernel (ARCH=x86_64|ppc64le)"
 	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
 	@echo "make series          export the series with git format-patch into out/series/"
 	@echo "make check-debug     every scenario on a KASAN/lockdep/kmemleak kernel; fails on any report"
@@ -37,27 +41,33 @@ apply: base
 	@$(H)/series.sh apply
 
 kernel: apply
-	@$(H)/kernel.sh x86_64 series
+	@$(H)/kernel.sh $(ARCH) series
 
 oracle: base
-	@$(H)/kernel.sh x86_64 upstream
+	@$(H)/kernel.sh $(ARCH) upstream
 
 initramfs: base
-	@$(H)/initramfs.sh x86_64
+	@$(H)/initramfs.sh $(ARCH)
 
 # Boot one scenario; KERNEL=both also compares the two kernels.
-boot: initramfs
-	@case "$(KERNEL)" in \
-	series|patched) $(MAKE) -s kernel ;; \
-	oracle|upstream) $(MAKE) -s oracle ;; \
-	both) $(MAKE) -s kernel oracle ;; \
-	*) echo "KERNEL must be series, oracle or both" >&2; exit 2 ;; \
-	esac
+boot: deps
 	@f=tests/scenarios/$(SCENARIO).scn; [ -f "$$f" ] || f=$(SCENARIO); \
+	a=$$(python3 $(H)/scenario.py --print-arch "$$f") || exit 2; \
+	case "$(KERNEL)" in \
+	series|patched) t=kernel ;; \
+	oracle|upstream) t=oracle ;; \
+	both) t="kernel oracle" ;; \
+	*) echo "KERNEL must be series, oracle or both" >&2; exit 2 ;; \
+	esac; \
+	$(MAKE) -s ARCH=$$a initramfs $$t && \
 	python3 $(H)/scenario.py --kernel $(KERNEL) --table "$$f"
 
 check: deps
 	@$(H)/check.sh
+
+# make check without the POWER suite, for a short run.
+check-fast: deps
+	@IG_SKIP_POWER=1 $(H)/check.sh
 
 series: base
 	@$(H)/series.sh export
@@ -67,7 +77,7 @@ series: base
 check-debug: apply initramfs
 	@$(H)/kernel.sh x86_64 debug
 	@rm -rf build/results-debug && mkdir -p build/results-debug
-	@python3 $(H)/scenario.py --kernel debug --results build/results-debug/debug.txt \
+	@python3 $(H)/scenario.py --kernel debug --arch x86_64 --results build/results-debug/debug.txt \
 		tests/scenarios/*.scn > build/logs/check-debug.log 2>&1 || true
 	@set -o pipefail; python3 $(H)/summary.py build/results-debug | sed "s/^check:/check-debug:/"
 

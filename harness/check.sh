@@ -49,11 +49,37 @@ build_all() {
 	return $ok
 }
 
+# POWER: two ppc64le kernels and TCG boots of pseries and powernv.
+# IG_SKIP_POWER=1 (make check-fast) leaves them out, counted as skipped.
+power() {
+	local out=$results/power.txt kind
+	if [ "${IG_SKIP_POWER:-0}" = 1 ]; then
+		echo "SKIP power/suite make check-fast: the POWER suite (ppc64le kernels, pseries and powernv boots) is left out" >> "$out"
+		return 0
+	fi
+	"$TOP/harness/deps.sh" ppc
+	for kind in upstream series; do
+		if ! "$TOP/harness/kernel.sh" ppc64le "$kind"; then
+			echo "FAIL power/build-ppc64le-$kind kernel build failed" >> "$out"
+			return 1
+		fi
+		echo "PASS power/build-ppc64le-$kind" >> "$out"
+	done
+	if ! "$TOP/harness/initramfs.sh" ppc64le; then
+		echo "FAIL power/initramfs-ppc64le" >> "$out"
+		return 1
+	fi
+	echo "PASS power/initramfs-ppc64le" >> "$out"
+	python3 "$TOP/harness/scenario.py" --kernel both --arch ppc64le \
+		--results "$out" "$TOP"/tests/scenarios/*.scn
+}
+
 suite build build_all
 suite kunit "$TOP/harness/kunit.sh" "$results/kunit.txt"
 suite docs "$TOP/harness/docs.sh" "$results/docs.txt"
-suite scenarios python3 "$TOP/harness/scenario.py" --kernel both \
+suite scenarios python3 "$TOP/harness/scenario.py" --kernel both --arch x86_64 \
 	--results "$results/scenarios.txt" "$TOP"/tests/scenarios/*.scn
+suite power power
 
 msg "make check took $(( $(date +%s) - t0 ))s"
 python3 "$TOP/harness/summary.py" "$results"

@@ -44,6 +44,22 @@ if [ -n "$out" ]; then
 	printf 'sparse/W=1:\n%s\n' "$out"
 	bad=1
 fi
+# The upstream .c files the series' diffs touch: x86_64 for the common
+# ones, ppc64le for arch/powerpc.
+touched=$(cat "$TOP"/patches/0*.patch | sed -n 's|^+++ b/\(.*\.c\)$|\1|p' | sort -u)
+x86=$(printf '%s\n' $touched | grep -v '^arch/' | sed 's/\.c$/.o/' || true)
+ppc=$(printf '%s\n' $touched | grep '^arch/powerpc/' | sed 's/\.c$/.o/' || true)
+out=$(make -s -C "$tree" O="$kobj" ARCH=x86_64 CC="ccache gcc" C=2 W=1 $x86 2>&1 | grep -v '^make' || true)
+if [ -n "$ppc" ]; then
+	[ -f "$BUILD/series/obj-ppc64le/.config" ] || "$TOP/harness/kernel.sh" ppc64le series >/dev/null
+	out+=$(make -s -C "$tree" O="$BUILD/series/obj-ppc64le" ARCH=powerpc \
+		CROSS_COMPILE=powerpc64le-linux-gnu- CC="ccache powerpc64le-linux-gnu-gcc" \
+		C=2 W=1 $ppc 2>&1 | grep -v '^make' || true)
+fi
+if [ -n "$out" ]; then
+	printf 'sparse/W=1 (touched upstream files):\n%s\n' "$out"
+	bad=1
+fi
 out=$(perl "$tree/scripts/kernel-doc" -none -Wall $(printf "$tree/%s\n" $files | grep -v '/tools/' | grep -E '\.[ch]$') 2>&1 || true)
 if [ -n "$out" ]; then
 	printf 'kernel-doc:\n%s\n' "$out"

@@ -516,6 +516,10 @@ def main():
     ap.add_argument("--table", action="store_true", help="print the group table")
     ap.add_argument("--validate", action="store_true",
                     help="only parse the scenario files")
+    ap.add_argument("--arch", choices=sorted(ARCHES),
+                    help="run only the scenarios of this architecture")
+    ap.add_argument("--print-arch", action="store_true",
+                    help="print the architecture of each scenario and stop")
     ap.add_argument("scenarios", nargs="+")
     args = ap.parse_args()
 
@@ -533,6 +537,14 @@ def main():
     if args.validate:
         print(f"{len(scns)} scenario files valid")
         return 0
+    if args.print_arch:
+        for s in scns:
+            print(s.arch)
+        return 0
+    if args.arch:
+        scns = [s for s in scns if s.arch == args.arch]
+        if not scns:
+            sys.exit(f"scenario.py: no {args.arch} scenario among those given")
     for arch in sorted({s.arch for s in scns}):
         for k in kernels:
             image = kernel_image(k, arch)

@@ -199,7 +199,7 @@ bench_tree() {
 # build/bisect/linux (laid out like the other trees, so ccache is shared).
 bisect_check() {
 	apply_series
-	local tree=$BUILD/bisect/linux obj=$BUILD/bisect/obj-x86_64 c n=0 bad=0
+	local tree=$BUILD/bisect/linux c n=0 bad=0 arch
 	if [ ! -d "$tree/.git" ]; then
 		msg "cloning build/bisect/linux"
 		mkdir -p "$(dirname "$tree")"
@@ -211,12 +211,15 @@ bisect_check() {
 		n=$((n + 1))
 		git -C "$tree" checkout -q -f --detach "$c"
 		git -C "$tree" clean -fdq
-		if "$TOP/harness/kernel.sh" x86_64 bisect >/dev/null 2>&1; then
-			echo "PASS series/bisect/$n builds: $(git -C "$tree" log --format=%s -1)"
-		else
-			echo "FAIL series/bisect/$n does not build: $(git -C "$tree" log --format=%s -1) (log build/bisect/obj-x86_64/build.log)"
-			bad=1
-		fi
+		# x86_64 with the KUnit suites, and ppc64le (pseries + powernv).
+		for arch in x86_64 ppc64le; do
+			if "$TOP/harness/kernel.sh" "$arch" bisect >/dev/null 2>&1; then
+				echo "PASS series/bisect/$n/$arch builds: $(git -C "$tree" log --format=%s -1)"
+			else
+				echo "FAIL series/bisect/$n/$arch does not build: $(git -C "$tree" log --format=%s -1) (log build/bisect/obj-$arch/build.log)"
+				bad=1
+			fi
+		done
 	done
 	return $bad
 }
