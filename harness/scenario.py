@@ -4,7 +4,7 @@
 A scenario file (tests/scenarios/*.scn) is a list of "key: value" lines:
 
   description: what the topology shows                 (required, once)
-  iommu: intel | amd | virtio | spapr | powernv        (required, once)
+  iommu: intel | amd | virtio | spapr | powernv8 | powernv9 | powernv10
   qemu: -device ...            QEMU arguments; lines are joined
   group: 00:1f.0 00:1f.2       one expected group of the series kernel
   oracle-group: ...            the oracle's groups, where the series
@@ -84,10 +84,14 @@ IOMMUS = {
     # device, function group or bridge).
     "spapr": ("ppc64le", ["-M", "pseries,cap-cfpc=broken,cap-sbbc=broken,"
                           "cap-ibs=broken,cap-ccf-assist=off"], ""),
-    # QEMU creates powernv's PHBs only as default devices: no -nodefaults.
-    "powernv": ("ppc64le", ["-M", "powernv9", "-net", "none", "-vga", "none"], ""),
+    # Bare metal: PHB3 (POWER8), PHB4 (POWER9), PHB5 (POWER10), all IODA2
+    # to the kernel.  QEMU creates their PHBs only as default devices: no
+    # -nodefaults there.
+    "powernv8": ("ppc64le", ["-M", "powernv8", "-net", "none", "-vga", "none"], ""),
+    "powernv9": ("ppc64le", ["-M", "powernv9", "-net", "none", "-vga", "none"], ""),
+    "powernv10": ("ppc64le", ["-M", "powernv10", "-net", "none", "-vga", "none"], ""),
 }
-NEEDS_DEFAULTS = {"powernv"}
+NEEDS_DEFAULTS = {"powernv8", "powernv9", "powernv10"}
 
 SINGLE_KEYS = {"description", "iommu", "timeout", "append", "oracle-oops"}
 MULTI_KEYS = {"qemu", "group", "oracle-group", "setup", "test"}
