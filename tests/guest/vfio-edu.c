@@ -29,6 +29,11 @@
  * spapr BDF: the type1 round trip on POWER with VFIO_SPAPR_TCE_v2_IOMMU:
  *   TCE_GET_INFO, register the buffer, create a DMA window, map, DMA,
  *   fault outside the mapping, unmap, remove the window.
+ * hold BDF READY STOP: take the device's group (container, type1v2, one
+ *   mapping, device fd, a DMA round trip), create the file READY, keep it
+ *   all open until the file STOP appears (at most 15 minutes), then check
+ *   that the group id is unchanged and the same mapping still serves a
+ *   DMA round trip.  For scenarios that churn other devices meanwhile.
  *
  * The edu registers are native-endian in QEMU, so on qemu-system-ppc64
  * they read big-endian from this little-endian program; open_edu() tells
@@ -878,6 +883,74 @@ static int run_spapr(const char *bdf)
 	return 0;
 }
 
+/* Poll for @path every 20 ms, for at most @seconds; 0 once it exists. */
+static int wait_file(const char *path, int seconds)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < seconds * 50; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+/*
+ * Hold a group open and in use while the scenario does something else
+ * (hot-plug storms): everything stays set up until @stop exists, and the
+ * device must still do DMA through the same mapping afterwards.
+ */
+static int run_hold(const char *bdf, const char *ready, const char *stop)
+{
+	int container = open_container(), group = open_group(bdf, "group");
+	int id = group_of(bdf), fd;
+	uint8_t *buf = dma_buffer();
+	struct edu e;
+
+	if (container < 0 || group < 0 || !buf)
+		return 1;
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ||
+	    type1_map(container, buf, IOVA_BASE)) {
+		fail("held", "set container, type1v2, map: %s", strerror(errno));
+		return 1;
+	}
+	if (open_edu(&e, ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf))) {
+		fail("held", "device fd of %s: %s", bdf, strerror(errno));
+		return 1;
+	}
+	check_roundtrip(&e, buf, IOVA_BASE, "dma-before");
+	fd = open(ready, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0) {
+		fail("held", "create %s: %s", ready, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	pass("held", "group %d of %s open, in a container, device fd open", id, bdf);
+
+	if (wait_file(stop, 900))
+		fail("released", "%s did not appear within 900 s", stop);
+	else
+		pass("released", "%s appeared", stop);
+	if (group_of(bdf) != id)
+		fail("same-group", "%s now in group %d, was %d", bdf, group_of(bdf), id);
+	else
+		pass("same-group", "%s still in group %d", bdf, id);
+	if (!viable(group))
+		fail("still-viable", "group %d no longer viable", id);
+	else
+		pass("still-viable", "group %d viable", id);
+	check_id(&e, "edu-id-after");
+	check_roundtrip(&e, buf, IOVA_BASE, "dma-after");
+
+	close_edu(&e);
+	close(group);
+	close(container);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: vfio-edu [-p PREFIX] [-N WHY] COMMAND BDF...\n"
@@ -888,6 +961,7 @@ static void usage(void)
 		"  iommufd BDF [BDF2]     round trip through /dev/iommu and the cdev\n"
 		"  claimbusy BDF          the binder refuses a group a user owns\n"
 		"  spapr BDF              POWER: sPAPR TCE v2 window, map, round trip\n"
+		"  hold BDF READY STOP    hold the group in use from READY until STOP\n"
 		"  -p PREFIX  prefix of the result names (default vfio)\n"
 		"  -N WHY     the IOMMU logs no faults here: report the fault\n"
 		"             checks as skipped, giving WHY\n");
@@ -926,6 +1000,8 @@ int main(int argc, char **argv)
 		run_spapr(argv[0]);
 	else if (!strcmp(cmd, "iommufd") && (n == 1 || n == 2))
 		run_iommufd(n, argv);
+	else if (!strcmp(cmd, "hold") && n == 3)
+		run_hold(argv[0], argv[1], argv[2]);
 	else
 		usage();
 	return failures ? 1 : 0;
