@@ -425,6 +425,35 @@ static bool viable(int group)
 	       (status.flags & VFIO_GROUP_FLAGS_VIABLE);
 }
 
+/* Open @bdf's device fd from its group and map the edu registers. */
+static int group_device(struct edu *e, int group, const char *bdf)
+{
+	if (open_edu(e, ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf))) {
+		fail("device-fd", "%s: %s", bdf, strerror(errno));
+		return -1;
+	}
+	pass("device-fd", "BAR0 %llu bytes%s", (unsigned long long)e->bar0.size,
+	     e->mmio ? ", mmap" : "");
+	return 0;
+}
+
+/* The group must be viable; put it in @container with IOMMU @type. */
+static int take_group(int container, int group, const char *bdf, int type,
+		      const char *what)
+{
+	if (!viable(group)) {
+		fail("viable", "group of %s not viable", bdf);
+		return -1;
+	}
+	pass("viable", "group of %s viable", bdf);
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, type)) {
+		fail("set-iommu", "%s: %s", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int type1_map(int container, uint8_t *buf, uint64_t iova)
 {
 	struct vfio_iommu_type1_dma_map map = {
@@ -461,27 +490,15 @@ static int run_type1(const char *bdf)
 	group = open_group(bdf, "group");
 	if (container < 0 || group < 0 || !buf)
 		return 1;
-	if (!viable(group)) {
-		fail("viable", "group of %s not viable", bdf);
+	if (take_group(container, group, bdf, VFIO_TYPE1v2_IOMMU, "VFIO_TYPE1v2_IOMMU"))
 		return 1;
-	}
-	pass("viable", "group of %s viable", bdf);
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
-		fail("set-iommu", "%s", strerror(errno));
-		return 1;
-	}
 	if (type1_map(container, buf, IOVA_BASE)) {
 		fail("map-dma", "VFIO_IOMMU_MAP_DMA: %s", strerror(errno));
 		return 1;
 	}
 	pass("map-dma", "2 pages at IOVA 0x%llx", (unsigned long long)IOVA_BASE);
-	if (open_edu(&e, ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf))) {
-		fail("device-fd", "%s: %s", bdf, strerror(errno));
+	if (group_device(&e, group, bdf))
 		return 1;
-	}
-	pass("device-fd", "BAR0 %llu bytes%s", (unsigned long long)e.bar0.size,
-	     e.mmio ? ", mmap" : "");
 
 	check_id(&e, "edu-id");
 	check_roundtrip(&e, buf, IOVA_BASE, "dma-roundtrip");
@@ -790,16 +807,9 @@ static int run_spapr(const char *bdf)
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (container < 0 || group < 0 || buf == MAP_FAILED)
 		return 1;
-	if (!viable(group)) {
-		fail("viable", "group of %s not viable", bdf);
+	if (take_group(container, group, bdf, VFIO_SPAPR_TCE_v2_IOMMU,
+		       "VFIO_SPAPR_TCE_v2_IOMMU"))
 		return 1;
-	}
-	pass("viable", "group of %s viable", bdf);
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU)) {
-		fail("set-iommu", "VFIO_SPAPR_TCE_v2_IOMMU: %s", strerror(errno));
-		return 1;
-	}
 	if (ioctl(container, VFIO_IOMMU_SPAPR_TCE_GET_INFO, &info)) {
 		fail("tce-info", "VFIO_IOMMU_SPAPR_TCE_GET_INFO: %s", strerror(errno));
 		return 1;
@@ -850,12 +860,8 @@ static int run_spapr(const char *bdf)
 	}
 	pass("map-dma", "%llu bytes at IOVA 0x%llx", (unsigned long long)map.size,
 	     (unsigned long long)map.iova);
-	if (open_edu(&e, ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf))) {
-		fail("device-fd", "%s: %s", bdf, strerror(errno));
+	if (group_device(&e, group, bdf))
 		return 1;
-	}
-	pass("device-fd", "BAR0 %llu bytes%s", (unsigned long long)e.bar0.size,
-	     e.mmio ? ", mmap" : "");
 
 	check_id(&e, "edu-id");
 	check_roundtrip(&e, buf, map.iova, "dma-roundtrip");
