@@ -194,8 +194,15 @@ int iommu_group_sysfs_add(struct iommu_group *group)
 		return ret;
 
 	group->devices_kobj = kobject_create_and_add("devices", &group->kobj);
-	if (!group->devices_kobj)
+	if (!group->devices_kobj) {
+		/*
+		 * Take the directory away now: the caller frees the id at
+		 * once, and a directory that outlives it (the kobject is
+		 * released later) would collide with the id's next group.
+		 */
+		kobject_del(&group->kobj);
 		return -ENOMEM;
+	}
 	return 0;
 }
 
