@@ -49,21 +49,20 @@ ppc_busybox() {
 	msg "ppc64el busybox: $(basename "$deb")"
 }
 
-if [ ${#missing[@]} -eq 0 ]; then
-	for g in "${groups[@]}"; do [ "$g" != ppc ] || ppc_busybox; done
-	exit 0
-fi
+install_missing() {
+	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root, or install them)"
+	msg "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	if ! apt-get install -y -qq "${missing[@]}" >/dev/null; then
+		# The pinned base may have left the archive: take the candidate, loudly.
+		fallback=()
+		for spec in "${missing[@]}"; do fallback+=("${spec%%=*}"); done
+		warn "pinned versions not all available; installing candidates: ${fallback[*]}"
+		apt-get install -y -qq "${fallback[@]}" >/dev/null
+		warn "$PACKAGE candidate installed: $(dpkg-query -W -f='${Version}' "$PACKAGE")"
+	fi
+}
 
-[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root, or install them)"
-msg "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-if ! apt-get install -y -qq "${missing[@]}" >/dev/null; then
-	# The pinned base may have left the archive: take the candidate, loudly.
-	fallback=()
-	for spec in "${missing[@]}"; do fallback+=("${spec%%=*}"); done
-	warn "pinned versions not all available; installing candidates: ${fallback[*]}"
-	apt-get install -y -qq "${fallback[@]}" >/dev/null
-	warn "$PACKAGE candidate installed: $(dpkg-query -W -f='${Version}' "$PACKAGE")"
-fi
+[ ${#missing[@]} -eq 0 ] || install_missing
 for g in "${groups[@]}"; do [ "$g" != ppc ] || ppc_busybox; done

@@ -131,11 +131,11 @@ qmp() {
 	echo "@@qmp $1"
 }
 
-# wait_for PATH SECONDS: wait until PATH exists.
+# wait_for PATH SECONDS: wait until PATH exists (10 ms steps, no fork).
 wait_for() {
-	n=$(( $2 * 10 ))
+	n=$(( $2 * 100 ))
 	while [ ! -e "$1" ] && [ $n -gt 0 ]; do
-		sleep 0.1
+		nap 0.01
 		n=$((n - 1))
 	done
 	[ -e "$1" ]
@@ -189,16 +189,6 @@ gone_wait() {
 		n=$((n - 1))
 	done
 	[ ! -e "$1" ]
-}
-
-# here_wait PATH SECONDS: wait until PATH exists (10 ms steps).
-here_wait() {
-	n=$(( $2 * 100 ))
-	while [ ! -e "$1" ] && [ $n -gt 0 ]; do
-		nap 0.01
-		n=$((n - 1))
-	done
-	[ -e "$1" ]
 }
 
 # drv_wait BDF DRIVER SECONDS: wait until BDF is bound to DRIVER ("-":
@@ -348,7 +338,7 @@ storm_run() {
 		while [ "$i" -le "$last" ] && [ "$i" -lt $((round + batch)) ]; do
 			storm_slot "$@"
 			bad='' g=''
-			if ! here_wait "/sys/bus/pci/devices/$bdf/iommu_group" 10; then
+			if ! wait_for "/sys/bus/pci/devices/$bdf/iommu_group" 10; then
 				bad="cycle $i: $drv $bdf did not appear with a group on $bus"
 				path=/sys/bus/pci/devices/$bdf
 			else
