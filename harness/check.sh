@@ -74,12 +74,32 @@ power() {
 		--results "$out" "$TOP"/tests/scenarios/*.scn
 }
 
+# The debug kernel (KASAN, lockdep, kmemleak, debugobjects, fault
+# injection): every x86 scenario once more, the storm at 100 cycles
+# (make check-debug runs all 500); a checker's report fails the scenario.
+# IG_SKIP_DEBUG=1 (make check-fast) leaves it out, counted as skipped.
+debug() {
+	local out=$results/debug.txt
+	if [ "${IG_SKIP_DEBUG:-0}" = 1 ]; then
+		echo "SKIP debug/suite make check-fast: the debug-kernel suite (KASAN, lockdep, kmemleak, fail-nth) is left out" >> "$out"
+		return 0
+	fi
+	if ! "$TOP/harness/kernel.sh" x86_64 debug; then
+		echo "FAIL debug/build-x86_64-debug kernel build failed" >> "$out"
+		return 1
+	fi
+	echo "PASS debug/build-x86_64-debug" >> "$out"
+	python3 "$TOP/harness/scenario.py" --kernel debug --arch x86_64 --append ig.storm=100 \
+		--results "$out" "$TOP"/tests/scenarios/*.scn
+}
+
 suite build build_all
 suite kunit "$TOP/harness/kunit.sh" "$results/kunit.txt"
 suite docs "$TOP/harness/docs.sh" "$results/docs.txt"
 suite scenarios python3 "$TOP/harness/scenario.py" --kernel both --arch x86_64 \
 	--results "$results/scenarios.txt" "$TOP"/tests/scenarios/*.scn
 suite power power
+suite debug debug
 
 msg "make check took $(( $(date +%s) - t0 ))s"
 python3 "$TOP/harness/summary.py" "$results"

@@ -296,71 +296,257 @@ def overlay_cpio(scn, dest):
         f.write(over)
 
 
-def qmp(path, command):
-    """Send one command to QEMU's QMP socket; return the reply line."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+class Monitor:
+    """The harness's QMP connection to one QEMU, kept for the whole boot.
+
+    Guest lines '@@qmp {...}' are queued and sent in order, and QEMU's
+    events are logged as they come.  Two rules keep QEMU 7.2's ACPI PCI
+    hot-plug from taking devices the guest never let go of:
+
+    - A device_add waits (up to SLOT_WAIT seconds) until QEMU has reported
+      DEVICE_DELETED for every device deleted earlier from the same bus.
+      The guest lets go of a device before it asks QEMU to eject the slot.
+    - The guest may evaluate a slot's _EJ0 once more for the same unplug
+      request (once per GPE that found the request pending), and QEMU
+      ejects whatever is in the slot by then.  A device QEMU deletes
+      without a device_del was taken that way: it is plugged in again,
+      with its id and bus (at most REPLUGS times), and the log says so."""
+
+    SLOT_WAIT = 20
+    REPLUGS = 3
+
+    def __init__(self, path, log):
+        self.path = path
+        self.log = log              # callable taking one str line
+        self.sock = None
+        self.closed = False         # QEMU hung up
+        self.buf = b""
+        self.queue = []             # [command, time queued, waiting for]
+        self.plugged = {}           # id -> (bus, device_add command)
+        self.leaving = {}           # id -> bus: device_del sent, not gone
+        self.replugs = {}           # id -> times plugged in again
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def _connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(10)
-        sock.connect(path)
-        f = sock.makefile("rw", encoding="utf-8")
-        f.readline()                                    # greeting
-        f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n")
-        f.flush()
-        f.readline()
-        f.write(command + "\n")
-        f.flush()
+        sock.connect(self.path)
+        self.sock = sock
+        self._line()                                    # greeting
+        self.sock.sendall(b'{"execute": "qmp_capabilities"}\n')
+        self._reply()
+
+    def _line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise OSError("QMP connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode(errors="replace").strip()
+
+    def _event(self, line):
+        """Handle @line if it is an event; False if it is a reply."""
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            return False
+        if "event" not in msg:
+            return False
+        data = msg.get("data", {})
+        dev = data.get("device")
+        if msg["event"] == "DEVICE_DELETED" and dev is None:
+            return True                 # a device's unnamed child
+        self.log(f"# qmp event {msg['event']} {json.dumps(data)}")
+        if msg["event"] != "DEVICE_DELETED":
+            return True
+        if self.leaving.pop(dev, None) is None and dev in self.plugged:
+            n = self.replugs.get(dev, 0)
+            if n < self.REPLUGS:
+                self.replugs[dev] = n + 1
+                self.log(f"# qmp: QEMU ejected {dev} without a device_del "
+                         "(a second _EJ0 for its slot); plugging it in again")
+                self.queue.insert(0, [self.plugged[dev][1], time.monotonic(), None])
+        self.plugged.pop(dev, None)
+        return True
+
+    def _reply(self):
         while True:
-            reply = f.readline()
-            if not reply or '"event"' not in reply:
-                return reply.strip()
+            line = self._line()
+            if not self._event(line):
+                return line
+
+    def pump(self):
+        """Read what QEMU has sent (events) without blocking."""
+        if self.sock is None:
+            return
+        self.sock.setblocking(False)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    self.closed = True
+                    break
+                self.buf += chunk
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.settimeout(10)
+        self._drain()
+
+    def _drain(self):
+        """Handle the whole lines in the buffer (only events come unasked)."""
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            self._event(line.decode(errors="replace").strip())
+
+    def request(self, command):
+        self.queue.append([command, time.monotonic(), None])
+
+    def _blocked(self, entry):
+        """The id of a device still leaving the bus the head plugs into."""
+        command, queued, _ = entry
+        try:
+            msg = json.loads(command)
+        except ValueError:
+            return None
+        bus = msg.get("arguments", {}).get("bus")
+        if msg.get("execute") == "device_del":
+            bus = None          # waits for any device still leaving
+        elif msg.get("execute") != "device_add" or bus is None:
+            return None
+        for dev, b in self.leaving.items():
+            if bus is not None and b != bus:
+                continue
+            if time.monotonic() - queued < self.SLOT_WAIT:
+                return dev
+            self.log(f"# qmp: {dev} not deleted after {self.SLOT_WAIT} s; "
+                     "sending the next command anyway")
+            self.leaving.pop(dev)
+            return None
+        return None
+
+    def _send(self, command):
+        """Send one command; keep track of the devices it plugs or unplugs."""
+        msg = json.loads(command)
+        args = msg.get("arguments", {})
+        dev = args.get("id")
+        if msg.get("execute") == "device_del" and dev in self.plugged:
+            # before the reply: its DEVICE_DELETED may come with it
+            self.leaving[dev] = self.plugged[dev][0]
+        self.sock.sendall((command + "\n").encode())
+        reply = self._reply()
+        self._drain()       # events read along with the reply
+        ok = '"return"' in reply
+        if msg.get("execute") == "device_add" and dev and ok:
+            self.plugged[dev] = (args.get("bus"), command)
+        elif msg.get("execute") == "device_del" and not ok:
+            self.leaving.pop(dev, None)
+        return reply
+
+    def run(self):
+        """Send queued commands in order; True if the head must wait."""
+        while self.queue:
+            entry = self.queue[0]
+            try:
+                if self.sock is None:
+                    self._connect()
+                self.pump()
+                if self.queue[0] is not entry:
+                    continue            # a replug went first
+                dev = self._blocked(entry)
+                if dev:
+                    entry[2] = dev
+                    return True
+                if entry[2]:
+                    self.log(f"# qmp: waited {time.monotonic() - entry[1]:.3f} s "
+                             f"for {entry[2]} to leave the bus")
+                reply = self._send(entry[0])
+            except (OSError, ValueError) as e:
+                reply = f"error: {e}"
+            self.queue.remove(entry)
+            self.log(f"# qmp {entry[0]} -> {reply}")
+        return False
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
 
 
 def run_guest(cmd, timeout, qmp_path):
     """Run QEMU until it exits or @timeout passes.  A guest line
-    '@@qmp {...}' is sent to QEMU's monitor; the reply goes into the log."""
+    '@@qmp {...}' goes to QEMU's monitor (see Monitor); the harness's own
+    lines ("# qmp ...") go into the log between the guest's lines."""
+    # stderr goes to a file: nobody reads a pipe while QEMU runs, and a
+    # full one would stop it (traces, warnings)
+    errfile = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=errfile)
     deadline = time.monotonic() + timeout
     out = bytearray()
+    stamp = bool(os.environ.get("IG_QEMU_TRACE"))
+
+    def log(line):
+        # with QEMU's trace (wall-clock stamped), stamp ours alike
+        if stamp:
+            line = f"{line} @{time.time():.6f}"
+        out.extend(line.encode() + b"\n")
+
+    mon = Monitor(qmp_path, log)
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
+    watching = False
     pending = b""
-    timed_out = False
+    timed_out = waiting = False
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             timed_out = True
             proc.kill()
             break
-        if not sel.select(timeout=min(left, 1.0)):
-            if proc.poll() is not None:
-                break
-            continue
-        chunk = os.read(proc.stdout.fileno(), 65536)
-        if not chunk:
-            break
-        out += chunk
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            i = line.find(b"@@qmp ")
-            if i < 0:
+        if mon.sock is not None and not watching and not mon.closed:
+            sel.register(mon, selectors.EVENT_READ)
+            watching = True
+        elif watching and mon.closed:
+            sel.unregister(mon)
+            watching = False
+        ready = sel.select(timeout=min(left, 0.05 if waiting else 1.0))
+        eof = False
+        for key, _ in ready:
+            if key.fileobj is mon:
+                mon.pump()
                 continue
-            command = line[i + 6:].decode(errors="replace").strip()
-            try:
-                reply = qmp(qmp_path, command)
-            except (OSError, ValueError) as e:
-                reply = f"error: {e}"
-            out += f"# qmp {command} -> {reply}\n".encode()
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                eof = True
+                break
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                out += line + b"\n"
+                i = line.find(b"@@qmp ")
+                if i >= 0:
+                    mon.request(line[i + 6:].decode(errors="replace").strip())
+        if eof or (not ready and proc.poll() is not None):
+            break
+        waiting = mon.run()
+    out += pending
+    mon.close()
     try:
-        _, err = proc.communicate(timeout=10)
+        proc.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-        _, err = proc.communicate()
+        proc.communicate()
+    errfile.seek(0)
+    err = errfile.read()
+    errfile.close()
     rc = None if timed_out else proc.returncode
-    return bytes(out), err or b"", rc, timed_out
+    return bytes(out), err, rc, timed_out
 
 
-def boot(scn, kernel, accel):
+def boot(scn, kernel, accel, more=""):
     image = kernel_image(kernel, scn.arch)
     arch = ARCHES[scn.arch]
     rundir = os.path.join(BUILD, "run")
@@ -369,7 +555,7 @@ def boot(scn, kernel, accel):
     overlay_cpio(scn, cpio)
     _, machine, extra = IOMMUS[scn.iommu]
     append = " ".join(x for x in [f"console={arch['console']} panic=-1 oops=panic",
-                                  extra, scn.append] if x)
+                                  extra, scn.append, more] if x)
     cmd = ([arch["qemu"], "-accel", accel, "-m", arch["mem"], "-smp", "1"]
            + ([] if scn.iommu in NEEDS_DEFAULTS else ["-nodefaults"])
            + ["-display", "none", "-serial", "stdio", "-no-reboot"]
@@ -381,6 +567,10 @@ def boot(scn, kernel, accel):
     if os.path.exists(qmp_path):
         os.unlink(qmp_path)
     cmd += ["-qmp", f"unix:{qmp_path},server=on,wait=off"]
+    if os.environ.get("IG_QEMU_TRACE"):
+        # a debugging aid: QEMU's trace events, in the log's stderr part
+        cmd += ["-trace", "enable=" + os.environ["IG_QEMU_TRACE"],
+                "-msg", "timestamp=on"]
     start = time.monotonic()
     out, err, rc, timed_out = run_guest(cmd, scn.timeout, qmp_path)
     elapsed = time.monotonic() - start
@@ -517,6 +707,8 @@ def main():
     ap.add_argument("--kernel", default="both",
                     help="series, oracle, both (default) or debug")
     ap.add_argument("--results", help="append result lines to this file")
+    ap.add_argument("--append", default="",
+                    help="more kernel command line for every boot (e.g. ig.storm=100)")
     ap.add_argument("--table", action="store_true", help="print the group table")
     ap.add_argument("--validate", action="store_true",
                     help="only parse the scenario files")
@@ -567,7 +759,7 @@ def main():
     jobs = [(s, k) for s in scns for k in kernels]
     workers = max(1, min(int(os.environ.get("JOBS", os.cpu_count() or 1)), len(jobs)))
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        futures = {job: pool.submit(boot, job[0], job[1], accels[job[0].arch])
+        futures = {job: pool.submit(boot, job[0], job[1], accels[job[0].arch], args.append)
                    for job in jobs}
         boots = {job: f.result() for job, f in futures.items()}
     for s in scns:

@@ -301,12 +301,12 @@ storm_binder() {
 # slots), and an edu (no host driver) or a virtio-rng-pci (host driver
 # virtio-pci; no block device, whose teardown trips an ODEBUG report of
 # the block layer's on debug kernels) in turns.  The cycles run in rounds
-# of half as many as there are slots, so that a slot rests for a round
-# (QEMU's ACPI eject of a device comes a moment after the guest has let go
-# of it, and takes whatever is in the slot by then): device_add to each
-# slot of the round, wait for each device and its group link, check its
-# group; device_del of every one, wait until each sysfs directory is gone,
-# check that the group of each device below a root port went with it.
+# of as many as there are slots: device_add to each slot, wait for each
+# device and its group link, check its group; device_del of every one,
+# wait until each sysfs directory is gone, check that the group of each
+# device below a root port went with it.  The harness orders the QMP
+# commands so that QEMU's ACPI hot-plug cannot eject a newcomer in place
+# of the device that left the slot (see Monitor in harness/scenario.py).
 # MODE "claimed": the switch group is claimed by
 # the binder, so newcomers there must bind to vfio-pci, those below root
 # ports to their host driver (virtio-pci, or none for edu); "plain" and
@@ -317,7 +317,7 @@ storm_binder() {
 storm_run() {
 	first=$1 last=$2 mode=$3
 	shift 3
-	batch=$(( ($# + 1) / 2 ))
+	batch=$#
 	fails=0 edu=0 rng=0 cycles=0 why=- maxid=-1 roots=0
 	now_cs
 	t0=$now
