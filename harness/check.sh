@@ -93,6 +93,7 @@ debug() {
 		--results "$out" "$TOP"/tests/scenarios/*.scn
 }
 
+suite harness python3 "$TOP/tests/harness/run.py" "$results/harness.txt"
 suite build build_all
 suite kunit "$TOP/harness/kunit.sh" "$results/kunit.txt"
 suite docs "$TOP/harness/docs.sh" "$results/docs.txt"

@@ -296,23 +296,37 @@ def overlay_cpio(scn, dest):
         f.write(over)
 
 
+class QmpCommand:
+    """A guest's QMP command waiting in the Monitor's queue."""
+
+    def __init__(self, text):
+        self.text = text
+        self.queued = time.monotonic()
+        self.waiting_for = None     # the device it waited for, if any
+
+
 class Monitor:
     """The harness's QMP connection to one QEMU, kept for the whole boot.
 
     Guest lines '@@qmp {...}' are queued and sent in order, and QEMU's
-    events are logged as they come.  Two rules keep QEMU 7.2's ACPI PCI
-    hot-plug from taking devices the guest never let go of:
+    events are logged as they come.  Under QEMU 7.2's ACPI PCI hot-plug the
+    guest may evaluate a slot's _EJ0 twice for one unplug request (once per
+    GPE that found the request pending), and QEMU ejects whatever is in the
+    slot by then.  So that this never takes a device nobody unplugged:
 
-    - A device_add waits (up to SLOT_WAIT seconds) until QEMU has reported
-      DEVICE_DELETED for every device deleted earlier from the same bus.
-      The guest lets go of a device before it asks QEMU to eject the slot.
-    - The guest may evaluate a slot's _EJ0 once more for the same unplug
-      request (once per GPE that found the request pending), and QEMU
-      ejects whatever is in the slot by then.  A device QEMU deletes
-      without a device_del was taken that way: it is plugged in again,
-      with its id and bus (at most REPLUGS times), and the log says so."""
+    - a device_del waits until QEMU has reported DEVICE_DELETED for the
+      previous one: one unplug request is pending at a time;
+    - a device_add waits until every device deleted from its bus (or from
+      a bus the harness does not know) is gone;
+    - a device QEMU deletes without a device_del is plugged in again, with
+      its id and bus (at most REPLUGS times), and the log says so.
 
-    SLOT_WAIT = 20
+    No wait lasts longer than SLOT_WAIT seconds after the device_del that
+    causes it, which is less than the storm's 10 s wait for a device; a
+    device deleted later than that is "late" and is not plugged in again.
+    """
+
+    SLOT_WAIT = 8
     REPLUGS = 3
 
     def __init__(self, path, log):
@@ -321,9 +335,11 @@ class Monitor:
         self.sock = None
         self.closed = False         # QEMU hung up
         self.buf = b""
-        self.queue = []             # [command, time queued, waiting for]
-        self.plugged = {}           # id -> (bus, device_add command)
-        self.leaving = {}           # id -> bus: device_del sent, not gone
+        self.seq = 0                # our QMP command ids: "ig<seq>"
+        self.queue = []             # QmpCommand
+        self.plugged = {}           # id -> (bus, device_add text)
+        self.leaving = {}           # id -> (bus or None, time device_del sent)
+        self.late = set()           # ids whose deletion the wait gave up on
         self.replugs = {}           # id -> times plugged in again
 
     def fileno(self):
@@ -332,55 +348,71 @@ class Monitor:
     def _connect(self):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(10)
-        sock.connect(self.path)
-        self.sock = sock
-        self._line()                                    # greeting
-        self.sock.sendall(b'{"execute": "qmp_capabilities"}\n')
-        self._reply()
+        try:
+            sock.connect(self.path)
+            self.sock = sock
+            self._line()                                # greeting
+            self._command({"execute": "qmp_capabilities"})
+        except (OSError, ValueError):
+            sock.close()
+            self.sock = None
+            self.buf = b""
+            raise
 
     def _line(self):
         while b"\n" not in self.buf:
             chunk = self.sock.recv(65536)
             if not chunk:
+                self.closed = True
                 raise OSError("QMP connection closed")
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode(errors="replace").strip()
 
-    def _event(self, line):
-        """Handle @line if it is an event; False if it is a reply."""
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            return False
-        if "event" not in msg:
-            return False
-        data = msg.get("data", {})
+    def _event(self, msg):
+        data = msg.get("data") or {}
         dev = data.get("device")
         if msg["event"] == "DEVICE_DELETED" and dev is None:
-            return True                 # a device's unnamed child
+            return                      # a device's unnamed child
         self.log(f"# qmp event {msg['event']} {json.dumps(data)}")
         if msg["event"] != "DEVICE_DELETED":
-            return True
-        if self.leaving.pop(dev, None) is None and dev in self.plugged:
+            return
+        asked = self.leaving.pop(dev, None) is not None or dev in self.late
+        self.late.discard(dev)
+        if not asked and dev in self.plugged:
             n = self.replugs.get(dev, 0)
             if n < self.REPLUGS:
                 self.replugs[dev] = n + 1
-                self.log(f"# qmp: QEMU ejected {dev} without a device_del "
-                         "(a second _EJ0 for its slot); plugging it in again")
-                self.queue.insert(0, [self.plugged[dev][1], time.monotonic(), None])
+                self.log(f"# qmp: QEMU deleted {dev} without a device_del "
+                         "(a second _EJ0 for its slot?); plugging it in again")
+                self.queue.insert(0, QmpCommand(self.plugged[dev][1]))
         self.plugged.pop(dev, None)
-        return True
 
-    def _reply(self):
-        while True:
-            line = self._line()
-            if not self._event(line):
-                return line
+    def _handle(self, line):
+        """Handle one line from QEMU; return it parsed if it is a reply."""
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            self.log(f"# qmp: not JSON from QEMU: {line[:200]}")
+            return None
+        if not isinstance(msg, dict):
+            return None
+        if "event" in msg:
+            self._event(msg)
+            return None
+        return msg
+
+    def _drain(self):
+        """Handle the whole lines in the buffer (only events come unasked)."""
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            msg = self._handle(line.decode(errors="replace").strip())
+            if msg is not None:
+                self.log(f"# qmp: late reply {json.dumps(msg)[:200]}")
 
     def pump(self):
         """Read what QEMU has sent (events) without blocking."""
-        if self.sock is None:
+        if self.sock is None or self.closed:
             return
         self.sock.setblocking(False)
         try:
@@ -392,85 +424,100 @@ class Monitor:
                 self.buf += chunk
         except BlockingIOError:
             pass
+        except OSError:
+            self.closed = True
         finally:
             self.sock.settimeout(10)
         self._drain()
 
-    def _drain(self):
-        """Handle the whole lines in the buffer (only events come unasked)."""
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            self._event(line.decode(errors="replace").strip())
+    def _command(self, msg):
+        """Send @msg (a dict) with an id of ours; return QEMU's reply."""
+        self.seq += 1
+        want = f"ig{self.seq}"
+        self.sock.sendall((json.dumps(dict(msg, id=want)) + "\n").encode())
+        while True:
+            reply = self._handle(self._line())
+            if reply is None:
+                continue
+            if reply.get("id") == want:
+                reply.pop("id")
+                return reply
+            self.log(f"# qmp: late reply {json.dumps(reply)[:200]}")
 
     def request(self, command):
-        self.queue.append([command, time.monotonic(), None])
+        self.queue.append(QmpCommand(command))
 
-    def _blocked(self, entry):
-        """The id of a device still leaving the bus the head plugs into."""
-        command, queued, _ = entry
-        try:
-            msg = json.loads(command)
-        except ValueError:
+    def _blocked(self, msg):
+        """The id of a device the command @msg must wait for, or None."""
+        ex, args = msg.get("execute"), msg.get("arguments") or {}
+        if ex == "device_del":
+            bus = "*"                   # any device still leaving
+        elif ex == "device_add":
+            bus = args.get("bus")
+        else:
             return None
-        bus = msg.get("arguments", {}).get("bus")
-        if msg.get("execute") == "device_del":
-            bus = None          # waits for any device still leaving
-        elif msg.get("execute") != "device_add" or bus is None:
-            return None
-        for dev, b in self.leaving.items():
-            if bus is not None and b != bus:
+        now = time.monotonic()
+        for dev, (b, sent) in list(self.leaving.items()):
+            if bus != "*" and b is not None and b != bus:
                 continue
-            if time.monotonic() - queued < self.SLOT_WAIT:
+            if now - sent < self.SLOT_WAIT:
                 return dev
-            self.log(f"# qmp: {dev} not deleted after {self.SLOT_WAIT} s; "
-                     "sending the next command anyway")
-            self.leaving.pop(dev)
-            return None
+            self.log(f"# qmp: {dev} not deleted {self.SLOT_WAIT} s after its "
+                     "device_del; not waiting for it any longer")
+            del self.leaving[dev]
+            self.late.add(dev)
         return None
 
-    def _send(self, command):
-        """Send one command; keep track of the devices it plugs or unplugs."""
-        msg = json.loads(command)
-        args = msg.get("arguments", {})
-        dev = args.get("id")
-        if msg.get("execute") == "device_del" and dev in self.plugged:
+    def _send(self, msg):
+        """Send one guest command; keep track of what it plugs or unplugs."""
+        ex, args = msg.get("execute"), msg.get("arguments") or {}
+        dev = args.get("id") if isinstance(args.get("id"), str) else None
+        ours = False
+        if ex == "device_del" and dev and dev not in self.leaving:
             # before the reply: its DEVICE_DELETED may come with it
-            self.leaving[dev] = self.plugged[dev][0]
-        self.sock.sendall((command + "\n").encode())
-        reply = self._reply()
-        self._drain()       # events read along with the reply
-        ok = '"return"' in reply
-        if msg.get("execute") == "device_add" and dev and ok:
-            self.plugged[dev] = (args.get("bus"), command)
-        elif msg.get("execute") == "device_del" and not ok:
+            bus = self.plugged.get(dev, (None, None))[0]
+            self.leaving[dev] = (bus, time.monotonic())
+            ours = True
+        reply = self._command(msg)
+        ok = "return" in reply
+        if ex == "device_add" and dev and ok:
+            self.plugged[dev] = (args.get("bus"), json.dumps(msg))
+            self.late.discard(dev)
+        elif ex == "device_del" and ours and not ok:
             self.leaving.pop(dev, None)
-        return reply
+        return json.dumps(reply)
 
     def run(self):
         """Send queued commands in order; True if the head must wait."""
         while self.queue:
-            entry = self.queue[0]
+            cmd = self.queue[0]
             try:
+                msg = json.loads(cmd.text)
+                if not isinstance(msg, dict) or not isinstance(msg.get("arguments") or {}, dict):
+                    raise ValueError("not a QMP command object")
                 if self.sock is None:
                     self._connect()
                 self.pump()
-                if self.queue[0] is not entry:
+                if self.queue[0] is not cmd:
                     continue            # a replug went first
-                dev = self._blocked(entry)
+                dev = self._blocked(msg)
                 if dev:
-                    entry[2] = dev
+                    cmd.waiting_for = dev
                     return True
-                if entry[2]:
-                    self.log(f"# qmp: waited {time.monotonic() - entry[1]:.3f} s "
-                             f"for {entry[2]} to leave the bus")
-                reply = self._send(entry[0])
+                if cmd.waiting_for:
+                    self.log(f"# qmp: queued {time.monotonic() - cmd.queued:.3f} s, "
+                             f"waiting for {cmd.waiting_for} to go")
+                reply = self._send(msg)
             except (OSError, ValueError) as e:
                 reply = f"error: {e}"
-            self.queue.remove(entry)
-            self.log(f"# qmp {entry[0]} -> {reply}")
+            self.queue.remove(cmd)
+            self.log(f"# qmp {cmd.text} -> {reply}")
         return False
 
     def close(self):
+        for cmd in self.queue:
+            self.log(f"# qmp {cmd.text} -> not sent: QEMU is gone")
+        self.queue = []
         if self.sock is not None:
             self.sock.close()
 

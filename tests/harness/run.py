@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Run the harness's own tests (tests/harness/test_*.py); append one
+"PASS|FAIL harness/NAME detail" line per test to the file given."""
+
+import os
+import sys
+import unittest
+
+
+class Recorder(unittest.TextTestResult):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = []
+
+    def _name(self, test):
+        # test_monitor.MonitorTest.test_x -> harness/monitor.test_x
+        parts = test.id().split(".")
+        return f"harness/{parts[0].removeprefix('test_')}.{parts[-1]}"
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.lines.append(f"PASS {self._name(test)}")
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        last = self._exc_info_to_string(err, test).strip().splitlines()[-1]
+        self.lines.append(f"FAIL {self._name(test)} {last}")
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        last = self._exc_info_to_string(err, test).strip().splitlines()[-1]
+        self.lines.append(f"FAIL {self._name(test)} error: {last}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    suite = unittest.defaultTestLoader.discover(here, pattern="test_*.py")
+    result = unittest.TextTestRunner(resultclass=Recorder, verbosity=2).run(suite)
+    if len(sys.argv) > 1:
+        with open(sys.argv[1], "a", encoding="utf-8") as f:
+            for line in result.lines:
+                f.write(line + "\n")
+    return 0 if result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
