@@ -669,7 +669,9 @@ def check_boot(scn, kernel, b, res):
     if not (b.began and b.ended):
         why = (f"timed out after {scn.timeout}s" if b.timed_out
                else f"guest did not finish (qemu exit {b.rc})")
-        tail = b.stderr.splitlines()[-1:] if b.stderr else []
+        # QEMU's own last word, not a trace event (IG_QEMU_TRACE)
+        tail = [x for x in b.stderr.splitlines()
+                if not re.match(r"\d+@\d+\.\d+:", x)][-1:]
         res.add("FAIL", f"{tag}/boot", f"{why}; log {rel} {' '.join(tail)}".strip())
         return False
     res.add("PASS", f"{tag}/boot", f"{b.elapsed:.1f}s")
