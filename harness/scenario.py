@@ -359,15 +359,22 @@ class Monitor:
             self.buf = b""
             raise
 
+    def _take(self):
+        """The next whole line in the buffer, or None."""
+        if b"\n" not in self.buf:
+            return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode(errors="replace").strip()
+
     def _line(self):
-        while b"\n" not in self.buf:
+        """The next line from QEMU, waiting for it."""
+        while (line := self._take()) is None:
             chunk = self.sock.recv(65536)
             if not chunk:
                 self.closed = True
                 raise OSError("QMP connection closed")
             self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.decode(errors="replace").strip()
+        return line
 
     def _event(self, msg):
         data = msg.get("data") or {}
@@ -404,9 +411,8 @@ class Monitor:
 
     def _drain(self):
         """Handle the whole lines in the buffer (only events come unasked)."""
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            msg = self._handle(line.decode(errors="replace").strip())
+        while (line := self._take()) is not None:
+            msg = self._handle(line)
             if msg is not None:
                 self.log(f"# qmp: late reply {json.dumps(msg)[:200]}")
 

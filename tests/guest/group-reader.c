@@ -145,27 +145,31 @@ static void check_devices(const char *group)
 	closedir(dir);
 }
 
+/* An attribute not every group has: if it is there, it is not empty. */
+static void check_optional_text(const char *group, const char *attr)
+{
+	char path[PATH_MAX], buf[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", group, attr);
+	if (!access(path, F_OK) && !read_attr(path, buf, sizeof(buf)) &&
+	    (!buf[0] || buf[0] == '\n'))
+		error("%s is empty", path);
+}
+
 static void one_group(const char *name)
 {
 	char group[64], path[PATH_MAX], buf[4096];
 
 	snprintf(group, sizeof(group), GROUPS "/%.30s", name);
 	check_devices(group);
-
-	/* name is optional: only groups that were given one have it. */
-	snprintf(path, sizeof(path), "%s/name", group);
-	if (!access(path, F_OK) && !read_attr(path, buf, sizeof(buf)) && !buf[0])
-		error("%s is empty", path);
+	/* Only groups that were given a name have one. */
+	check_optional_text(group, "name");
+	/* The series' own attribute. */
+	check_optional_text(group, "reason");
 
 	snprintf(path, sizeof(path), "%s/type", group);
 	if (!read_attr(path, buf, sizeof(buf)))
 		check_type(path, buf);
-
-	/* reason is the series' own attribute. */
-	snprintf(path, sizeof(path), "%s/reason", group);
-	if (!access(path, F_OK) && !read_attr(path, buf, sizeof(buf)) &&
-	    (!buf[0] || buf[0] == '\n'))
-		error("%s is empty", path);
 
 	snprintf(path, sizeof(path), "%s/reserved_regions", group);
 	if (!read_attr(path, buf, sizeof(buf)))

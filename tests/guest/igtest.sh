@@ -317,16 +317,18 @@ storm_binder() {
 storm_run() {
 	first=$1 last=$2 mode=$3
 	shift 3
-	batch=$#
 	fails=0 edu=0 rng=0 cycles=0 why=- maxid=-1 roots=0
 	now_cs
 	t0=$now
 	round=$first
 	while [ "$round" -le "$last" ] && [ $fails -lt 5 ]; do
+		# This round's cycles: one per slot, the last round maybe fewer.
+		end=$((round + $# - 1))
+		[ $end -le "$last" ] || end=$last
 		r=0
 		# Plug one device into each slot.
 		i=$round
-		while [ "$i" -le "$last" ] && [ "$i" -lt $((round + batch)) ]; do
+		while [ "$i" -le "$end" ]; do
 			storm_slot "$@"
 			qmp '{"execute":"device_add","arguments":{"driver":"'"$drv"'","id":"s'"$i"'","bus":"'"$bus"'"}}'
 			[ "$kind" != root ] || r=$((r + 1))
@@ -335,7 +337,7 @@ storm_run() {
 		[ $r -le $roots ] || roots=$r
 		# Each must come with the right group (and driver).
 		i=$round
-		while [ "$i" -le "$last" ] && [ "$i" -lt $((round + batch)) ]; do
+		while [ "$i" -le "$end" ]; do
 			storm_slot "$@"
 			bad='' g=''
 			if ! wait_for "/sys/bus/pci/devices/$bdf/iommu_group" 10; then
@@ -372,12 +374,12 @@ storm_run() {
 		done
 		# Unplug them all, then each must be gone, with its own group.
 		i=$round
-		while [ "$i" -le "$last" ] && [ "$i" -lt $((round + batch)) ]; do
+		while [ "$i" -le "$end" ]; do
 			qmp '{"execute":"device_del","arguments":{"id":"s'"$i"'"}}'
 			i=$((i + 1))
 		done
 		i=$round
-		while [ "$i" -le "$last" ] && [ "$i" -lt $((round + batch)) ]; do
+		while [ "$i" -le "$end" ]; do
 			storm_slot "$@"
 			eval "path=\$path_$i g=\$group_$i bad=\$bad_$i"
 			if ! gone_wait "$path" 20; then
@@ -469,14 +471,20 @@ dev_state() {
 		[ "${to##*/}" = "$sg" ] && state="added $sg" ||
 			state="broken: $1 in group $sg, $2 in ${to##*/}"
 	fi
+	stale_wait "${FN_STALE_WAIT:-0}" || state="broken: empty group directories ${stale% } ($1 ${state#broken: })"
+}
+
+# stale_wait SECONDS: wait until no group directory is empty; the empty
+# ones left in $stale (100 ms steps).
+stale_wait() {
 	stale=$(empty_groups)
-	w=$(( ${FN_STALE_WAIT:-0} * 10 ))
+	w=$(( $1 * 10 ))
 	while [ -n "$stale" ] && [ $w -gt 0 ]; do
 		nap 0.1
 		w=$((w - 1))
 		stale=$(empty_groups)
 	done
-	[ -z "$stale" ] || state="broken: empty group directories ${stale% } ($1 ${state#broken: })"
+	[ -z "$stale" ]
 }
 
 # fn_write N FILE VALUE: write VALUE to FILE, through fail-nth when N > 0;
@@ -538,11 +546,7 @@ fn_rescan_check() {
 
 fn_rescan_reset() {
 	# Let what an earlier failure left behind go first.
-	w=50
-	while [ -n "$(empty_groups)" ] && [ $w -gt 0 ]; do
-		nap 0.1
-		w=$((w - 1))
-	done
+	stale_wait 5 || :
 	[ ! -e "/sys/bus/pci/devices/$FN_DEV" ] ||
 		echo 1 > "/sys/bus/pci/devices/$FN_DEV/remove"
 }
