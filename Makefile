@@ -9,7 +9,7 @@ KERNEL ?= series
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all deps base apply kernel oracle initramfs boot check check-fast series \
+.PHONY: all deps base apply refresh kernel oracle initramfs boot check check-fast series \
 	bench check-series check-debug lint docs validate clean distclean help
 
 all: deps kernel initramfs
@@ -22,13 +22,15 @@ help:
 	@echo "make check-fast      the same without the POWER and debug suites (counted as skipped)"
 	@echo "make kernel|oracle   build the patched|unpatched kernel (ARCH=x86_64|ppc64le)"
 	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
+	@echo "make apply           build/series/linux from patches/ (the place to read and edit the code)"
+	@echo "make refresh         write the commits of build/series/linux back into patches/"
 	@echo "make series          export the series with git format-patch into out/series/"
 	@echo "make check-debug     every scenario on a KASAN/lockdep/kmemleak kernel; fails on any report"
 	@echo "make check-series    build every patch of the series on its own"
 	@echo "make docs            build Documentation/driver-api/iommu-groups.rst with Sphinx, check the ABI entries"
 	@echo "make lint            checkpatch --strict, sparse (C=2), W=1, kernel-doc on the series"
 	@echo "make bench           time PCI group formation, series against oracle (SIZES=256,1024,4096)"
-	@echo "make validate        parse patches/series and every scenario file"
+	@echo "make validate        check patches/ and parse every scenario file"
 	@echo "make clean           remove build/ and out/ (the cached base and ccache stay)"
 
 deps:
@@ -46,7 +48,7 @@ kernel: apply
 oracle: base
 	@$(H)/kernel.sh $(ARCH) upstream
 
-initramfs: base
+initramfs: apply
 	@$(H)/initramfs.sh $(ARCH)
 
 # Boot one scenario; KERNEL=both also compares the two kernels.
@@ -71,6 +73,10 @@ check-fast: deps
 
 series: base
 	@$(H)/series.sh export
+
+# Write the commits of build/series/linux back into patches/.
+refresh:
+	@$(H)/series.sh refresh
 
 # Every scenario on the series built with KASAN, lockdep, kmemleak and
 # debugobjects, the storm at its full 500 cycles; fails on any report.

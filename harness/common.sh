@@ -4,7 +4,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${IG_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/iommu-groups}
-BUILD=$TOP/build
+BUILD=${IG_BUILD:-$TOP/build}
 OUT=$TOP/out
 JOBS=${JOBS:-$(nproc)}
 

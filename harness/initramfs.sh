@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the guest initramfs: Debian's busybox-static, the guest init and
-# helpers from tests/guest/, and the static test programs compiled against
-# the base kernel's UAPI headers.
+# helpers from tests/guest/, and the static test programs (tests/guest/ and
+# the series' tools/iommu) compiled against the base kernel's UAPI headers.
 # Usage: initramfs.sh ARCH       -> build/initramfs/ARCH.cpio
 . "$(dirname "$0")/common.sh"
 
@@ -32,7 +32,8 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib,scenario}
 cp "$busybox" "$root/bin/busybox"
 install -m 0755 "$guest/init" "$root/init"
 install -m 0644 "$guest/igtest.sh" "$root/lib/igtest.sh"
-for src in "$guest"/*.c "$TOP"/tools/iommu/*.c; do
+[ -f "$SERIES_TREE/tools/iommu/lsiommu.c" ] || die "no tools/iommu in build/series/linux: run harness/series.sh apply"
+for src in "$guest"/*.c "$SERIES_TREE"/tools/iommu/*.c; do
 	prog=$(basename "$src" .c)
 	$cc -static -O2 -Wall -Wextra -Werror -isystem "$uapi/include" \
 		-o "$root/bin/$prog" "$src" || die "cannot build $prog"

@@ -40,7 +40,8 @@ done
 # The KUnit build has every file of the series enabled, tests included.
 kobj=$BUILD/series/kunit-x86_64
 [ -f "$kobj/.config" ] || "$TOP/harness/kunit.sh" /dev/null >/dev/null
-files=$(sed -n 's/^[[:space:]]\+//p' "$TOP/patches/series")
+# The files the series adds, and the upstream .c files it changes.
+files=$(git -C "$tree" diff --name-only --diff-filter=A base series)
 objs=$(printf '%s\n' $files | grep -v '^tools/' | sed -n 's/\.c$/.o/p')
 out=$(make -s -C "$tree" O="$kobj" ARCH=x86_64 CC="ccache gcc" \
 	C=2 W=1 $objs 2>&1 | grep -v '^make' || true)
@@ -50,7 +51,7 @@ if [ -n "$out" ]; then
 fi
 # The upstream .c files the series' diffs touch: x86_64 for the common
 # ones, ppc64le for arch/powerpc.
-touched=$(cat "$TOP"/patches/0*.patch | sed -n 's|^+++ b/\(.*\.c\)$|\1|p' | sort -u)
+touched=$(git -C "$tree" diff --name-only --diff-filter=M base series -- '*.c')
 x86=$(printf '%s\n' $touched | grep -v '^arch/' | sed 's/\.c$/.o/' || true)
 ppc=$(printf '%s\n' $touched | grep '^arch/powerpc/' | sed 's/\.c$/.o/' || true)
 out=$(make -s -C "$tree" O="$kobj" ARCH=x86_64 CC="ccache gcc" C=2 W=1 $x86 2>&1 | grep -v '^make' || true)

@@ -1,59 +1,79 @@
 #!/usr/bin/env bash
-# Lay the series onto the pristine base and keep build/series/linux at its tip.
+# The series: patches/ <-> the git tree build/series/linux.
 #
-# patches/series lists the commits of the series in order.  A line at
-# column 0 names a patch in patches/ (an mbox-format mail: From, Date,
-# Subject, message, then an optional diff against upstream-owned files);
-# the indented lines under it name the files the series owns (kept whole at
-# their kernel paths at the top of this repository) that the same commit adds.
+# patches/ is the one source of truth, in the form distribution kernel
+# packaging keeps (Debian's debian/patches): patches/series names the
+# patches in order, each patches/NNNN-*.patch is a `git format-patch` mail
+# (message and whole diff, new files included).  build/series/linux is a
+# git tree with one commit per patch on top of the base: the place to read
+# and edit the code.  Any commit may change any file.
 #
-# Usage: series.sh apply     build the commits, move build/series/linux to them
-#        series.sh export    git format-patch the series into out/series/
+# Usage: series.sh apply     git am the patches onto the base; build/series/linux
+#                            moves to the result (refuses to drop edits that
+#                            were not refreshed, unless FORCE=1)
+#        series.sh refresh   git format-patch base..HEAD of build/series/linux
+#                            back into patches/ (the inverse of apply)
+#        series.sh export    the series with a cover letter into out/series/,
+#                            checked with git am
 #        series.sh upstream  make build/upstream/linux the pristine base
-#        series.sh refresh   write commits edited in build/series/linux (say
-#                            with git rebase -i base) back into patches/ and
-#                            the owned files; the manifest names the patches
-#        series.sh check     validate the manifest only
+#        series.sh bench K   build/bench/K/linux: series|upstream + patches/bench
+#        series.sh bisect    build every commit on its own
+#        series.sh check     validate patches/ only
 . "$(dirname "$0")/common.sh"
 
-MANIFEST=${MANIFEST:-$TOP/patches/series}
-# Other manifests whose files may stand at kernel paths (see harness/bench.sh).
-EXTRA_MANIFESTS="$TOP/patches/bench/series"
-# Top-level directories whose files mirror kernel paths.
+PATCHES=${IG_PATCHES:-$TOP/patches}
+# Top-level directories that would mirror kernel paths: the code lives in
+# the patches, never as loose files here.
 KERNEL_DIRS="arch block Documentation drivers include kernel lib mm tools MAINTAINERS"
 
-# Parse the manifest into two arrays: PATCHES[i] and FILES[i].
-parse_manifest() {
-	PATCHES=() FILES=()
-	local n=0 line lineno=0 i=-1
-	declare -gA OWNER=()
+# Commit identity and dates are fixed so the same patches give the same hashes.
+export GIT_COMMITTER_NAME="iommu-groups developers" GIT_COMMITTER_EMAIL="iommu-groups@localhost"
+export GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
+
+# The options refresh writes patches with: no numbers in subjects (a new
+# patch does not rewrite every other one), no git version signature, a
+# stable From line and index lines long enough never to be ambiguous.
+FORMAT_OPTS=(--no-numbered --no-signature --zero-commit --abbrev=12)
+
+# list_patches DIR: the patch names of DIR/series, in order, validated.
+list_patches() {
+	local dir=$1 line lineno=0
+	local -A seen=()
+	[ -f "$dir/series" ] || die "${dir#"$TOP"/}/series: missing"
 	while IFS= read -r line || [ -n "$line" ]; do
 		lineno=$((lineno + 1))
-		case "$line" in
-		''|'#'*) continue ;;
-		[[:space:]]*)
-			line=${line#"${line%%[![:space:]]*}"}
-			[ $i -ge 0 ] || die "$MANIFEST:$lineno: file '$line' before any patch"
-			[ -f "$TOP/$line" ] || die "$MANIFEST:$lineno: no such file '$line'"
-			[ -z "${OWNER[$line]+x}" ] || die "$MANIFEST:$lineno: '$line' already added by ${OWNER[$line]}"
-			OWNER[$line]=${PATCHES[$i]}
-			FILES[i]+=" $line" ;;
-		*)
-			[ -f "$(dirname "$MANIFEST")/$line" ] || die "$MANIFEST:$lineno: no such patch '$line'"
-			i=$((i + 1)); PATCHES[i]=$line; FILES[i]='' ;;
-		esac
-		n=$lineno
-	done < "$MANIFEST"
-	[ ${#PATCHES[@]} -gt 0 ] || die "$MANIFEST: no patches"
-	# Every file at a kernel path must belong to a commit of some manifest.
-	[ "$MANIFEST" = "$TOP/patches/series" ] || return 0
-	local f extra
-	extra=$(cat $EXTRA_MANIFESTS 2>/dev/null | sed -n 's/^[[:space:]]\+//p')
-	while IFS= read -r f; do
-		[ -n "${OWNER[$f]+x}" ] || grep -qxF "$f" <<<"$extra" ||
-			die "$f is at a kernel path but no commit in patches/series adds it"
-	done < <(cd "$TOP" && git ls-files --cached --others --exclude-standard -- $KERNEL_DIRS 2>/dev/null)
-	: "$n"
+		line=${line%%#*}
+		line=${line//[[:space:]]/}
+		[ -n "$line" ] || continue
+		[ -f "$dir/$line" ] || die "${dir#"$TOP"/}/series:$lineno: no such patch '$line'"
+		[ -z "${seen[$line]+x}" ] || die "${dir#"$TOP"/}/series:$lineno: '$line' listed twice"
+		seen[$line]=1
+		echo "$line"
+	done < "$dir/series"
+}
+
+check_patches() {
+	local dir=$PATCHES tmp n=0 p f
+	local list
+	list=$(list_patches "$dir")
+	[ -n "$list" ] || die "patches/series lists no patch"
+	tmp=$(mktemp -d)
+	for p in $list; do
+		git mailinfo "$tmp/msg" "$tmp/diff" < "$dir/$p" > "$tmp/info" ||
+			die "patches/$p: not a mail (git mailinfo failed)"
+		grep -q '^Subject: .' "$tmp/info" && grep -q '^Author: .' "$tmp/info" ||
+			die "patches/$p: needs From: and Subject: headers"
+		grep -q '^diff --git' "$tmp/diff" || die "patches/$p: no diff"
+		n=$((n + 1))
+	done
+	rm -rf "$tmp"
+	for f in "$dir"/*.patch; do
+		[ -e "$f" ] || continue
+		grep -qxF "$(basename "$f")" <<<"$list" || die "patches/$(basename "$f") is not listed in patches/series"
+	done
+	f=$(cd "$TOP" && git ls-files --cached --others --exclude-standard -- $KERNEL_DIRS 2>/dev/null | head -n 1)
+	[ -z "$f" ] || die "$f is at a kernel path: the series' files live in patches/ (see README, Working on the series)"
+	msg "patches/series: $n patches"
 }
 
 # clone_base DIR: a clone of the cached base sharing its objects.
@@ -68,13 +88,6 @@ clone_base() {
 	git -C "$1" checkout -q base
 }
 
-ensure_trees() {
-	clone_base "$SERIES_TREE"
-	if [ ! -d "$BUILD/stage" ]; then
-		git -C "$SERIES_TREE" worktree add -q --detach "$BUILD/stage" base
-	fi
-}
-
 # The oracle's tree: the base, untouched.
 upstream_tree() {
 	clone_base "$UPSTREAM_TREE"
@@ -86,53 +99,50 @@ upstream_tree() {
 	fi
 }
 
-# Commit identity and dates are fixed so the same series gives the same hashes.
-export GIT_COMMITTER_NAME="iommu-groups developers" GIT_COMMITTER_EMAIL="iommu-groups@localhost"
-export GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
-
-# make_commits TREE: commit the patches of $MANIFEST (parsed) in TREE,
-# which is checked out clean at the commit they go on top of.
-make_commits() {
-	local tree=$1 tmp=$BUILD/series-tmp i p f
-	local subject author email date
-	rm -rf "$tmp"; mkdir -p "$tmp"
-	for i in "${!PATCHES[@]}"; do
-		p=${PATCHES[$i]}
-		git mailinfo "$tmp/msg" "$tmp/diff" < "$(dirname "$MANIFEST")/$p" > "$tmp/info" ||
-			die "$p: not a mail (git mailinfo failed)"
-		subject=$(sed -n 's/^Subject: //p' "$tmp/info")
-		author=$(sed -n 's/^Author: //p' "$tmp/info")
-		email=$(sed -n 's/^Email: //p' "$tmp/info")
-		date=$(sed -n 's/^Date: //p' "$tmp/info")
-		[ -n "$subject" ] && [ -n "$author" ] || die "$p: needs From: and Subject: headers"
-		if grep -q "^diff --git" "$tmp/diff"; then
-			git -C "$tree" apply --index --whitespace=error-all "$tmp/diff" ||
-				die "$p does not apply"
+# am_all TREE DIR: git am the patches listed in DIR/series onto TREE's HEAD.
+am_all() {
+	local tree=$1 dir=$2 p
+	for p in $(list_patches "$dir"); do
+		if ! git -C "$tree" am -q --whitespace=error-all "$dir/$p" >/dev/null 2>"$BUILD/am.err"; then
+			git -C "$tree" am --abort 2>/dev/null || true
+			cat "$BUILD/am.err" >&2
+			die "${dir#"$TOP"/}/$p does not apply"
 		fi
-		for f in ${FILES[$i]}; do
-			mkdir -p "$tree/$(dirname "$f")"
-			cp "$TOP/$f" "$tree/$f"
-			git -C "$tree" add -f "$f"
-		done
-		if git -C "$tree" diff --cached --quiet; then
-			die "$p: empty commit (no diff, no files)"
-		fi
-		{ echo "$subject"; echo; cat "$tmp/msg"; } |
-			GIT_AUTHOR_NAME="$author" GIT_AUTHOR_EMAIL="$email" \
-			GIT_AUTHOR_DATE="${date:-2026-01-01T00:00:00Z}" \
-			git -C "$tree" commit -q --cleanup=strip -F -
 	done
-	rm -rf "$tmp"
+}
+
+# Refuse to overwrite work in build/series/linux that refresh has not
+# written back: uncommitted changes, or commits other than the last apply.
+guard_edits() {
+	local tree=$SERIES_TREE applied head
+	[ -d "$tree/.git" ] || return 0
+	[ "${FORCE:-0}" = 1 ] && return 0
+	applied=$(git -C "$tree" rev-parse -q --verify refs/ig/applied || true)
+	head=$(git -C "$tree" rev-parse -q --verify HEAD || true)
+	[ -n "$applied" ] || return 0
+	if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
+		die "build/series/linux has uncommitted changes: commit them and run 'harness/series.sh refresh', or FORCE=1 to drop them"
+	fi
+	if [ "$head" != "$applied" ]; then
+		die "build/series/linux has commits that are not in patches/: run 'harness/series.sh refresh', or FORCE=1 to drop them"
+	fi
 }
 
 apply_series() {
-	parse_manifest
-	ensure_trees
-	local stage=$BUILD/stage
+	mkdir -p "$BUILD"
+	clone_base "$SERIES_TREE"
+	guard_edits
+	local stage=$BUILD/stage tip
+	# The staging worktree belongs to build/series/linux: remade when that was.
+	if ! git -C "$stage" rev-parse --git-dir >/dev/null 2>&1; then
+		rm -rf "$stage"
+		git -C "$SERIES_TREE" worktree prune
+		git -C "$SERIES_TREE" worktree add -q --detach "$stage" base
+	fi
+	git -C "$stage" am --abort >/dev/null 2>&1 || true
 	git -C "$stage" checkout -q -f --detach base
 	git -C "$stage" clean -fdqx
-	make_commits "$stage"
-	local tip
+	am_all "$stage" "$PATCHES"
 	tip=$(git -C "$stage" rev-parse HEAD)
 	git -C "$SERIES_TREE" update-ref refs/heads/series "$tip"
 	# reset --hard rewrites only what differs from the index, so files the
@@ -140,15 +150,42 @@ apply_series() {
 	git -C "$SERIES_TREE" symbolic-ref HEAD refs/heads/series
 	git -C "$SERIES_TREE" reset -q --hard series
 	git -C "$SERIES_TREE" clean -fdq
+	git -C "$SERIES_TREE" update-ref refs/ig/applied "$tip"
 	git -C "$stage" checkout -q --detach base
-	msg "series: ${#PATCHES[@]} patches applied, build/series/linux at $(git -C "$SERIES_TREE" log --oneline -1)"
+	msg "series: $(list_patches "$PATCHES" | wc -l) patches applied, build/series/linux at $(git -C "$SERIES_TREE" log --oneline -1)"
+}
+
+# refresh_series: the inverse of apply_series.  The commits base..HEAD of
+# build/series/linux become patches/*.patch and patches/series.
+refresh_series() {
+	local tree=$SERIES_TREE tmp=$BUILD/refresh n
+	[ -d "$tree/.git" ] || die "no build/series/linux: run 'make apply' first"
+	[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
+		die "build/series/linux has uncommitted changes: commit them first"
+	n=$(git -C "$tree" rev-list --count base..HEAD)
+	[ "$n" -gt 0 ] || die "build/series/linux has no commits on the base"
+	[ -z "$(git -C "$tree" rev-list --merges base..HEAD)" ] || die "the series must be linear (no merges)"
+	rm -rf "$tmp"; mkdir -p "$tmp"
+	git -C "$tree" format-patch -q "${FORMAT_OPTS[@]}" -o "$tmp" base..HEAD
+	(cd "$tmp" && ls -- *.patch) > "$tmp/series"
+	rm -f "$PATCHES"/*.patch
+	mv "$tmp"/*.patch "$PATCHES/"
+	{
+		echo "# The series, in order: git format-patch mails, applied with git am"
+		echo "# by harness/series.sh apply and written back by harness/series.sh refresh."
+		cat "$tmp/series"
+	} > "$PATCHES/series"
+	rm -rf "$tmp"
+	git -C "$tree" update-ref refs/heads/series HEAD
+	git -C "$tree" update-ref refs/ig/applied HEAD
+	msg "refreshed patches/ from build/series/linux: $n patches"
 }
 
 export_series() {
 	apply_series
 	local dir=$OUT/series
 	rm -rf "$dir"; mkdir -p "$dir"
-	git -C "$SERIES_TREE" config branch.series.description "$(cat "$TOP/patches/cover-letter")"
+	git -C "$SERIES_TREE" config branch.series.description "$(cat "$PATCHES/cover-letter")"
 	git -C "$SERIES_TREE" format-patch -q --cover-letter --cover-from-description=auto \
 		--base=base -o "$dir" base..series
 	msg "series exported to ${dir#"$TOP"/}: $(ls "$dir" | wc -l) files"
@@ -172,26 +209,32 @@ am_check() {
 	msg "git am of out/series on the base reproduces the series tree ($got)"
 }
 
-# bench_tree KIND: build/bench/KIND/linux = (series | base) + the benchmark.
+# bench_tree KIND: build/bench/KIND/linux = (series | base) + patches/bench.
+# The benchmark shares the series' fake PCI host bridge header; on the base
+# it is taken from the series tree, so there is one copy of it.
 bench_tree() {
 	local kind=$1 tree=$BUILD/bench/$1/linux start
+	local header=drivers/iommu/group-formation-fakepci.h
 	case "$kind" in
-	series) apply_series; start=series ;;
-	upstream) start=base ;;
+	series|upstream) apply_series ;;
 	*) die "bench_tree: kind is series or upstream" ;;
 	esac
+	start=series; [ "$kind" = upstream ] && start=base
 	if [ ! -d "$tree/.git" ]; then
 		msg "cloning build/bench/$kind/linux"
 		mkdir -p "$(dirname "$tree")"
 		git clone -q --shared --no-checkout "$SERIES_TREE" "$tree"
 		git -C "$tree" config gc.auto 0
 	fi
-	git -C "$tree" fetch -q "$SERIES_TREE" "+refs/heads/$start:refs/heads/start"
+	git -C "$tree" am --abort >/dev/null 2>&1 || true
+	git -C "$tree" fetch -q "$SERIES_TREE" "+refs/heads/$start:refs/heads/start" "+refs/heads/series:refs/ig/series"
 	git -C "$tree" checkout -q -f --detach start
 	git -C "$tree" clean -fdq
-	MANIFEST=$TOP/patches/bench/series
-	parse_manifest
-	make_commits "$tree"
+	if [ "$kind" = upstream ]; then
+		git -C "$tree" checkout -q refs/ig/series -- "$header"
+		git -C "$tree" commit -q -m "bench: $header from the series"
+	fi
+	am_all "$tree" "$PATCHES/bench"
 	msg "bench tree $kind at $(git -C "$tree" log --oneline -1)"
 }
 
@@ -224,42 +267,6 @@ bisect_check() {
 	return $bad
 }
 
-# refresh_series: the inverse of apply_series.  Each commit of base..series
-# in build/series/linux gives its message and its diff to upstream files to
-# the patch of the same position, and its owned files to the repository.
-refresh_series() {
-	parse_manifest
-	local tree=$SERIES_TREE i=0 c p f mail excl
-	local commits=($(git -C "$tree" rev-list --reverse base..HEAD))
-	[ ${#commits[@]} -eq ${#PATCHES[@]} ] ||
-		die "build/series/linux has ${#commits[@]} commits on the base, patches/series ${#PATCHES[@]}"
-	for c in "${commits[@]}"; do
-		p=${PATCHES[$i]} mail=$TOP/patches/${PATCHES[$i]}
-		excl=()
-		for f in ${FILES[$i]}; do excl+=(":(exclude)$f"); done
-		# Owned files of other commits must not change here.
-		for f in $(git -C "$tree" diff --name-only "$c^" "$c"); do
-			if [ -n "${OWNER[$f]+x}" ] && [ "${OWNER[$f]}" != "$p" ]; then
-				die "$(git -C "$tree" log --format=%s -1 "$c") changes $f, which ${OWNER[$f]} adds whole"
-			fi
-		done
-		{
-			sed -n '/^From: /p;/^Date: /p' "$mail" | head -n 2
-			echo "Subject: [PATCH] $(git -C "$tree" log --format=%s -1 "$c")"
-			echo
-			git -C "$tree" log --format=%b -1 "$c" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}'
-			echo "---"
-			git -C "$tree" diff --no-color "$c^" "$c" -- . "${excl[@]}"
-		} > "$mail.tmp"
-		mv "$mail.tmp" "$mail"
-		for f in ${FILES[$i]}; do
-			git -C "$tree" show "$c:$f" > "$TOP/$f"
-		done
-		i=$((i + 1))
-	done
-	msg "refreshed ${#PATCHES[@]} patches and their files from build/series/linux"
-}
-
 case "${1:-apply}" in
 apply) apply_series ;;
 export) export_series ;;
@@ -267,6 +274,6 @@ upstream) upstream_tree ;;
 bench) bench_tree "${2:?series or upstream}" ;;
 bisect) bisect_check ;;
 refresh) refresh_series ;;
-check) parse_manifest; msg "patches/series: ${#PATCHES[@]} patches" ;;
-*) die "usage: series.sh apply|export|upstream|bench|bisect|refresh|check" ;;
+check) check_patches ;;
+*) die "usage: series.sh apply|refresh|export|upstream|bench|bisect|check" ;;
 esac
