@@ -9,7 +9,7 @@ KERNEL ?= series
 ARCH ?= x86_64
 H := harness
 
-.PHONY: all deps base apply refresh kernel oracle initramfs boot check check-fast series \
+.PHONY: all deps base apply refresh kernel oracle initramfs boot replay check check-fast series \
 	bench check-series check-debug lint docs validate clean distclean help
 
 all: deps kernel initramfs
@@ -19,6 +19,7 @@ all: deps kernel initramfs
 help:
 	@echo "make                 build the patched kernel, boot '$(SCENARIO)', print its groups and VFIO round trip"
 	@echo "make check           every suite; ends with 'check: N passed, M failed'"
+	@echo "make replay          real machines' lspci dumps through both kernels (CORPUS=dir, default ../shared/lspci)"
 	@echo "make check-fast      the same without the POWER and debug suites (counted as skipped)"
 	@echo "make kernel|oracle   build the patched|unpatched kernel (ARCH=x86_64|ppc64le)"
 	@echo "make boot SCENARIO=name KERNEL=series|oracle|both"
@@ -63,6 +64,10 @@ boot: deps
 	esac; \
 	$(MAKE) -s ARCH=$$a initramfs $$t && \
 	python3 $(H)/scenario.py --kernel $(KERNEL) --table "$$f"
+
+# Real machines' PCI topologies (lspci dumps) through both kernels.
+replay: deps kernel oracle initramfs
+	@python3 $(H)/replay.py $(if $(CORPUS),--corpus $(CORPUS))
 
 check: deps
 	@$(H)/check.sh

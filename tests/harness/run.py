@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Run the harness's own tests (tests/harness/test_*.py); append one
-"PASS|FAIL harness/NAME detail" line per test to the file given."""
+"PASS|FAIL|SKIP harness/NAME detail" line per test to the file given."""
 
 import os
 import sys
@@ -20,6 +20,10 @@ class Recorder(unittest.TextTestResult):
     def addSuccess(self, test):
         super().addSuccess(test)
         self.lines.append(f"PASS {self._name(test)}")
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.lines.append(f"SKIP {self._name(test)} {reason}")
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
