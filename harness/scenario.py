@@ -64,7 +64,10 @@ def kernel_image(kernel, arch):
     return os.path.join(OUT, arch + KERNELS[kernel][0], ARCHES[arch]["image"])
 
 
-# What the debug checkers print when they find something.
+# What the debug checkers print when they find something.  A report is
+# the kernel's (a printk time stamp before it), wherever it lands on the
+# console: on a line of its own or inside a guest's "@@" line.
+KERNEL_LINE = re.compile(r"\[\s*\d+\.\d+\] ")
 DEBUG_REPORTS = re.compile(
     r"BUG: |WARNING: |KASAN|possible (recursive|circular) locking|"
     r"inconsistent lock state|suspicious RCU usage|ODEBUG: |"
@@ -201,6 +204,7 @@ class Boot:
         self.groups = {}        # id -> [members]
         self.state = []         # every @@ line of the dump, for comparison
         self.results = []       # (name, status, detail)
+        self.malformed = []     # @@result lines without a name and status
         self.pci = {}           # bdf -> (ids, class, driver, group)
         for line in log.splitlines():
             line = line.strip("\r")
@@ -216,8 +220,10 @@ class Boot:
             elif tag == "group":
                 self.groups[words[1]] = line[i:].split()[2:]
                 self.state.append(line[i:])
-            elif tag == "result" and len(words) >= 3:
+            elif tag == "result" and len(words) >= 3 and words[1] and words[2]:
                 self.results.append((words[1], words[2], words[3] if len(words) > 3 else ""))
+            elif tag == "result":
+                self.malformed.append(line[i:])
             elif tag == "pci":
                 f = line[i:].split()
                 if len(f) >= 6:
@@ -607,8 +613,10 @@ def boot(scn, kernel, accel, more=""):
     cpio = os.path.join(rundir, f"{scn.name}.{kernel}.cpio")
     overlay_cpio(scn, cpio)
     _, machine, extra = IOMMUS[scn.iommu]
+    # ig.kernel tells the guest which kernel it runs, so that its steps
+    # assert per kernel instead of guessing from what the kernel has
     append = " ".join(x for x in [f"console={arch['console']} panic=-1 oops=panic",
-                                  extra, scn.append, more] if x)
+                                  f"ig.kernel={kernel}", extra, scn.append, more] if x)
     cmd = ([arch["qemu"], "-accel", accel, "-m", arch["mem"], "-smp", "1"]
            + ([] if scn.iommu in NEEDS_DEFAULTS else ["-nodefaults"])
            + ["-display", "none", "-serial", "stdio", "-no-reboot"]
@@ -683,7 +691,7 @@ def check_boot(scn, kernel, b, res):
     res.add("PASS", f"{tag}/boot", f"{b.elapsed:.1f}s")
     if kernel == "debug":
         reports = [line.strip() for line in b.log.splitlines()
-                   if DEBUG_REPORTS.search(line) and "@@" not in line]
+                   if (k := KERNEL_LINE.search(line)) and DEBUG_REPORTS.search(line, k.end())]
         leaks = re.findall(r"@@kmemleak (\d+)", b.log)
         if reports:
             res.add("FAIL", f"{tag}/debug-reports", f"{len(reports)} lines, first: {reports[0]} (log {rel})")
@@ -703,6 +711,8 @@ def check_boot(scn, kernel, b, res):
         res.add("FAIL", f"{tag}/groups",
                 f"missing {fmt_partition(want - got) or '-'}, "
                 f"unexpected {fmt_partition(got - want) or '-'} (log {rel})")
+    for line in b.malformed:
+        res.add("FAIL", f"{tag}/malformed-result", f"{line!r}: a result needs a name and a status (log {rel})")
     for name, status, detail in b.results:
         status = status.upper()
         if status not in ("PASS", "FAIL", "SKIP"):
@@ -712,7 +722,7 @@ def check_boot(scn, kernel, b, res):
 
 
 # Group attributes the series adds; the oracle has none of them.
-SERIES_ATTRS = {"reason", "driver_override"}
+SERIES_ATTRS = {"reason", "driver_override", "reached_by", "reaches"}
 
 
 def oracle_view(state):
