@@ -72,6 +72,9 @@ TYPE_DOWNSTREAM = 6
 ADDRESS = re.compile(r"(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ")
 CLASS = re.compile(r"[^\[]*?\[([0-9a-f]{4})\]: ")
 IDS = re.compile(r"\[([0-9a-f]{4}):([0-9a-f]{4})\]")
+# Stand-in vendor:device for a function whose ids lspci cut off: a valid
+# vendor id that no PCI quirk is keyed to.
+UNKNOWN_IDS = (0x0001, 0x0000)
 REV = re.compile(r"\(rev ([0-9a-f]{2})\)")
 PROG_IF = re.compile(r"\(prog-if ([0-9a-f]{2})\b")
 BUS = re.compile(r"Bus: primary=([0-9a-f]{2}), secondary=([0-9a-f]{2}), "
@@ -110,6 +113,7 @@ class Function:
     sriov: dict | None = None
     group: int | None = None
     driver: str | None = None
+    ids_cut: bool = False       # lspci cut the ids off: UNKNOWN_IDS stand in
     line: int = 0
     multifunction: bool = False
     is_vf: bool = False
@@ -196,12 +200,18 @@ class Parser:
         if not klass:
             raise self.error(number, "address line without a [cccc] class code")
         ids = IDS.findall(rest)
+        cut = None
         if not ids:
+            # lspci cuts a long name, ids and all ("... Registers [808...");
+            # such a function is kept with ids that match no quirk
             cut = re.search(r"\[[0-9a-f]{0,4}(?::[0-9a-f]{0,3})?\.\.\.", rest)
-            hint = f" (lspci cut the name short: {cut.group(0)!r})" if cut else ""
-            raise self.error(number, f"address line without [vvvv:dddd] ids{hint}")
-        vendor, device = (int(x, 16) for x in ids[-1])
-        tail = rest[rest.rfind(f"[{ids[-1][0]}:{ids[-1][1]}]"):]
+            if not cut:
+                raise self.error(number, "address line without [vvvv:dddd] ids")
+            vendor, device = UNKNOWN_IDS
+            tail = rest[cut.start():]
+        else:
+            vendor, device = (int(x, 16) for x in ids[-1])
+            tail = rest[rest.rfind(f"[{ids[-1][0]}:{ids[-1][1]}]"):]
         rev = REV.search(tail)
         prog_if = PROG_IF.search(tail)
         class16 = int(klass.group(1), 16)
@@ -211,7 +221,7 @@ class Parser:
             class24=class16 << 8 | (int(prog_if.group(1), 16) if prog_if else 0),
             revision=int(rev.group(1), 16) if rev else 0,
             header_type=2 if class16 == 0x0607 else 1 if class16 in (0x0604, 0x0609) else 0,
-            line=number)
+            ids_cut=cut is not None, line=number)
         self.cap = self.sub = ""
         self.saw_bus = False
 

@@ -27,7 +27,10 @@ space; numbers are hexadecimal, lower case, without 0x:
       Each OFF=VAL is one 32-bit dword of config space: OFF a dword-aligned
       offset 0..ffc (1-3 hex digits), VAL exactly 8 hex digits, the value
       the dword reads (bits 7:0 are the byte at OFF).  Offsets ascend.
-      Dwords not listed read 0.  Reads of a function that is not listed
+      Dwords not listed read 0.  After them, "ro=OFF" tokens name
+      dwords whose value writes do not change (the ACS capability and
+      control dword: the dump shows the control the real kernel ended up
+      with, and some hardware ignores a bit the kernel sets).  Reads of a function that is not listed
       return all ones, as for an empty slot.
       Every function not flagged "v" comes before the first "v" function.
   sriov DDDD:BB:DD.F N
@@ -217,10 +220,20 @@ def flags(f, m):
     return letters or "-"
 
 
+def read_only(f, m):
+    """Dwords of @f that keep the dump's value whatever the kernel writes:
+    the ACS control register, because the dump shows it after the real
+    kernel enabled what the hardware let it (some ports ignore a bit)."""
+    if f.acs_cap is None or f.pcie_type is None or f.header_type == 2:
+        return []
+    return [EXT_START + 4]
+
+
 def fn_line(f, m):
-    dwords = " ".join(f"{off:x}={val & 0xffffffff:08x}"
-                      for off, val in sorted(config(f, m).items()) if val)
-    return f"fn {f.addr} {flags(f, m)} {dwords}"
+    cfg = config(f, m)
+    words = [f"{off:x}={val & 0xffffffff:08x}" for off, val in sorted(cfg.items()) if val]
+    words += [f"ro={off:x}" for off in read_only(f, m) if cfg.get(off)]
+    return f"fn {f.addr} {flags(f, m)} {' '.join(words)}"
 
 
 def describe(functions, machine):

@@ -41,11 +41,8 @@ def read_text(path):
         return f.read()
 
 
-# lspci itself cut these dumps' names short, ids included ("[808..."), on
-# some functions: the dump does not say which device they are.  The parser
-# refuses such a dump; the test checks that it refuses it for this reason
-# only.  Compared with the source in linuxhw/LsPCI: the source has the same
-# lines.
-UNPARSEABLE = {
-    "030-rs700-x7-ps4.lspci": "address line without [vvvv:dddd] ids (lspci cut the name short",
-}
+# Corpus dumps the parser must refuse, with the reason it must give.  None
+# today: 030's lspci cut some names short, ids included ("[808..."), and
+# the parser keeps those functions with stand-in ids (lspci.UNKNOWN_IDS);
+# the source in linuxhw/LsPCI has the same lines.
+UNPARSEABLE = {}

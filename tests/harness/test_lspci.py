@@ -260,7 +260,10 @@ class Corpus(unittest.TestCase):
                 for f in grouped:
                     line = text.split("\n")[f.line - 1]
                     self.assertIn(f"{f.bus:02x}:{f.dev:02x}.{f.fn}", line)
-                    self.assertIn(f"[{f.vendor:04x}:{f.device:04x}]", line)
+                    if f.ids_cut:
+                        self.assertRegex(line, r"\[[0-9a-f:]*\.\.\.")
+                    else:
+                        self.assertIn(f"[{f.vendor:04x}:{f.device:04x}]", line)
 
     def test_bridges_and_vfs_are_consistent(self):
         for path in self.paths:
@@ -305,3 +308,21 @@ class CommandLine(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CutIds(unittest.TestCase):
+    """lspci cuts long names, ids included: the function stays, its ids
+    stand in (lspci.UNKNOWN_IDS), and the rest of the line is still read."""
+
+    def test_cut_ids(self):
+        text = ("00:0f.2 System peripheral [0880]: Intel Corporation Xeon Integrated "
+                "Memory Controller 0 Channel Target Address Decoder Registers [808... (rev 04)\n"
+                "\tIOMMU group: 7\n\n")
+        f, = lspci.parse(text, "cut")
+        self.assertTrue(f.ids_cut)
+        self.assertEqual((f.vendor, f.device), lspci.UNKNOWN_IDS)
+        self.assertEqual((f.class24, f.revision, f.group), (0x088000, 4, 7))
+
+    def test_no_ids_at_all_is_an_error(self):
+        with self.assertRaisesRegex(lspci.DumpError, r"^x:1: address line without \[vvvv:dddd\] ids$"):
+            lspci.parse("00:00.0 Host bridge [0600]: Intel Corporation Device\n\n", "x")

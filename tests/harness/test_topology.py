@@ -50,8 +50,14 @@ class Description:
         words = line.split(" ")
         assert re.fullmatch(ADDR, words[1]) and re.fullmatch(r"-|g?v?", words[2]) \
             and words[2] != "", line
-        cfg = {}
+        cfg, read_only = {}, set()
         for word in words[3:]:
+            m = re.fullmatch(r"ro=([0-9a-f]{1,3})", word)
+            if m:
+                assert int(m.group(1), 16) in cfg, f"ro= names a dword not given: {line!r}"
+                read_only.add(int(m.group(1), 16))
+                continue
+            assert not read_only, f"ro= comes after the dwords: {line!r}"
             m = re.fullmatch(r"([0-9a-f]{1,3})=([0-9a-f]{8})", word)
             assert m, f"{word!r} in {line!r}"
             off, val = int(m.group(1), 16), int(m.group(2), 16)
@@ -253,7 +259,7 @@ class HandMade(RoundTrip, unittest.TestCase):
             "fn 0000:00:00.0 g 0=3ec28086 8=06000007",
         ])
         self.assertIn("fn 0000:02:08.0 g 0=874710b5 4=00100000 8=060400ca c=00010000 "
-                      "18=00030302 34=00000040 40=01620010 100=0001000d 104=001d003d\n", text)
+                      "18=00030302 34=00000040 40=01620010 100=0001000d 104=001d003d ro=104\n", text)
         self.assertIn("fn 0000:05:00.0 g 0=1c8210de 4=00100000 8=030000a1 c=00800000 "
                       "34=00000040 40=00120010\n", text)
         self.assertTrue(text.endswith("\nend\n"))

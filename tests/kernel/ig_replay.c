@@ -20,6 +20,10 @@
  *     order the devices were added, and adds it to its group as IOMMU
  *     probing does.
  *
+ * A dword named "ro=OFF" in the description keeps its value whatever the
+ * kernel writes: the dump shows the ACS controls the real kernel ended up
+ * with, and some hardware ignores a control the kernel sets.
+ *
  * debugfs files, in /sys/kernel/debug/ig_replay/:
  *   topology  write: the description (appended; several writes are fine)
  *   run       write anything: parse it, enumerate, form the groups
@@ -57,6 +61,7 @@ struct rp_fn {
 	u8 bus, devfn;
 	unsigned int flags;
 	u8 *cfg;
+	DECLARE_BITMAP(ro, RP_CFG_SIZE / 4);	/* dwords writes do not change */
 	struct pci_dev *pdev;		/* referenced once enumerated */
 	struct iommu_group *group;	/* our reference, once grouped */
 };
@@ -143,7 +148,7 @@ static int rp_write(struct pci_bus *bus, unsigned int devfn, int where,
 
 	if (!fn || where + size > RP_CFG_SIZE)
 		return PCIBIOS_DEVICE_NOT_FOUND;
-	if (!rp_read_only(fn->cfg, where))
+	if (!rp_read_only(fn->cfg, where) && !test_bit(where / 4, fn->ro))
 		memcpy(fn->cfg + where, &val, size);
 	return PCIBIOS_SUCCESSFUL;
 }
@@ -241,6 +246,12 @@ static int rp_parse_fn(char *args, int line)
 
 		if (!*tok)
 			continue;
+		if (!strncmp(tok, "ro=", 3)) {
+			if (kstrtouint(tok + 3, 16, &off) || off % 4 || off >= RP_CFG_SIZE)
+				return rp_fail(-EINVAL, "line %d: bad %s", line, tok);
+			__set_bit(off / 4, fn->ro);
+			continue;
+		}
 		if (!eq)
 			return rp_fail(-EINVAL, "line %d: '%s' is not OFF=VAL", line, tok);
 		*eq = '\0';
