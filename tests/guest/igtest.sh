@@ -8,6 +8,17 @@ result() {
 	echo "@@result $name $status $*"
 }
 
+# ig_kernel: the kernel this guest runs, as the harness said on the
+# command line (ig.kernel=series|oracle|debug).
+ig_kernel() {
+	sed -n 's/.*ig\.kernel=\([a-z]*\).*/\1/p' /proc/cmdline
+}
+
+# on_oracle: does this guest run the unpatched kernel?
+on_oracle() {
+	[ "$(ig_kernel)" = oracle ]
+}
+
 # Print every group, its attributes and members, and every device's link.
 dump_state() {
 	for g in /sys/kernel/iommu_groups/*; do
@@ -103,6 +114,20 @@ group_members() {
 # in_group ID BDF: is BDF a member of group ID?
 in_group() {
 	[ -e "/sys/kernel/iommu_groups/$1/devices/$2" ]
+}
+
+# reaches FROM_BDF TO_BDF PORT: does FROM's group reach TO's one way
+# through PORT, as both groups' reaches and reached_by attributes say?
+reaches() {
+	from=$(group_of "$1") to=$(group_of "$2")
+	[ -n "$from" ] && [ -n "$to" ] &&
+	grep -qx "$from $3" "/sys/kernel/iommu_groups/$to/reached_by" &&
+	grep -qx "$to $3" "/sys/kernel/iommu_groups/$from/reaches"
+}
+
+# logged TEXT: has the kernel logged TEXT?
+logged() {
+	dmesg | grep -qF "$1"
 }
 
 # not COMMAND...: succeed when COMMAND fails (for check).

@@ -21,6 +21,14 @@
  *   host driver: the group is not viable and VFIO_GROUP_SET_CONTAINER
  *   fails with EPERM (iommu_group_claim_dma_owner() refuses a group a
  *   kernel driver uses for DMA); once HOST_BDF is unbound, both work.
+ * reach -E refuse|allow BDF HOST_BDF: BDF's group reaches HOST_BDF's one
+ *   way (a switch port without ACS above BDF, one with ACS above HOST_BDF)
+ *   and HOST_BDF is bound to a host driver.  "refuse" (the series): the
+ *   group is not viable, VFIO_GROUP_SET_CONTAINER and the cdev's
+ *   VFIO_DEVICE_BIND_IOMMUFD fail with EBUSY; once HOST_BDF is unbound the
+ *   group goes to a container and does a DMA round trip, and while it is
+ *   owned HOST_BDF's driver cannot bind again.  "allow" (upstream): all of
+ *   it succeeds, which is the unsafe assignment the series refuses.
  * claimbusy BDF: with the group in a container, releasing its binder
  *   claim (/sys/kernel/iommu_groups/N/driver_override) fails with EBUSY.
  * iommufd BDF [BDF2]: the same round trip through /dev/iommu and the
@@ -704,6 +712,137 @@ static int open_cdev(const char *bdf, const char *name)
 	return fd;
 }
 
+/* Bind @bdf to driver @drv through sysfs; errno tells why not. */
+static int bind_to(const char *drv, const char *bdf)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", drv);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, bdf, strlen(bdf)) == (ssize_t)strlen(bdf) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* The name of @bdf's driver in @buf, "" when it has none. */
+static const char *driver_name(const char *bdf, char *buf, size_t size)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	buf[0] = 0;
+	if (n > 0) {
+		target[n] = 0;
+		snprintf(buf, size, "%s", strrchr(target, '/') + 1);
+	}
+	return buf;
+}
+
+/* VFIO_DEVICE_BIND_IOMMUFD of @bdf's cdev: 0, or -1 with errno. */
+static int cdev_bind(const char *bdf)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	int fd = open_cdev(bdf, "cdev"), ret;
+
+	bind.iommufd = open("/dev/iommu", O_RDWR);
+	if (fd < 0 || bind.iommufd < 0)
+		return -1;
+	ret = ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+	if (ret) {
+		int err = errno;
+
+		close(fd);
+		close(bind.iommufd);
+		errno = err;
+		return -1;
+	}
+	close(fd);
+	close(bind.iommufd);
+	return 0;
+}
+
+/* @what succeeded (@ok) or failed with errno: as "refuse" or "allow" expects. */
+static void expect_outcome(bool refuse, bool ok, const char *name, const char *what)
+{
+	if (refuse && ok)
+		fail(name, "%s succeeded: the group reaches a device of a host driver", what);
+	else if (refuse && errno != EBUSY)
+		fail(name, "%s: %s, expected EBUSY", what, strerror(errno));
+	else if (refuse)
+		pass(name, "%s refused: EBUSY", what);
+	else if (!ok)
+		fail(name, "%s: %s (upstream allows it)", what, strerror(errno));
+	else
+		pass(name, "%s allowed (upstream: the unsafe assignment)", what);
+}
+
+static int run_reach(bool refuse, const char *bdf, const char *host_bdf)
+{
+	int container, group, ok, err;
+	char drv[64], now[64];
+	uint8_t *buf = dma_buffer();
+	struct edu e;
+
+	if (group_of(host_bdf) == group_of(bdf) || !*driver_name(host_bdf, drv, sizeof(drv))) {
+		fail("setup", "%s must be in a group of its own with a driver", host_bdf);
+		return 1;
+	}
+	pass("setup", "%s in group %d, %s (%s) in group %d", bdf, group_of(bdf),
+	     host_bdf, drv, group_of(host_bdf));
+	/* The cdev first: VFIO refuses it while the group is open. */
+	ok = !cdev_bind(bdf);
+	expect_outcome(refuse, ok, "cdev-bind", "VFIO_DEVICE_BIND_IOMMUFD");
+
+	container = open_container();
+	group = open_group(bdf, "group");
+	if (container < 0 || group < 0 || !buf)
+		return 1;
+	if (viable(group) == refuse)
+		fail("viable", "group %s viable", refuse ? "is" : "is not");
+	else
+		pass("viable", "group %s viable", refuse ? "not" : "is");
+	ok = !ioctl(group, VFIO_GROUP_SET_CONTAINER, &container);
+	expect_outcome(refuse, ok, "set-container", "VFIO_GROUP_SET_CONTAINER");
+	if (ok)
+		ioctl(group, VFIO_GROUP_UNSET_CONTAINER);
+
+	if (unbind(host_bdf)) {
+		fail("host-unbound", "unbind %s: %s", host_bdf, strerror(errno));
+		return 1;
+	}
+	pass("host-unbound", "%s has no driver", host_bdf);
+	if (take_group(container, group, bdf, VFIO_TYPE1v2_IOMMU, "VFIO_TYPE1v2_IOMMU"))
+		return 1;
+	if (type1_map(container, buf, IOVA_BASE) || group_device(&e, group, bdf)) {
+		fail("map-dma", "%s", strerror(errno));
+		return 1;
+	}
+	check_roundtrip(&e, buf, IOVA_BASE, "dma-roundtrip");
+
+	ok = !bind_to(drv, host_bdf);
+	err = errno;
+	if (ok != !!*driver_name(host_bdf, now, sizeof(now))) {
+		fail("host-rebind", "bind said %s, the driver link says %s",
+		     ok ? "yes" : "no", *now ? now : "none");
+	} else {
+		errno = err;
+		expect_outcome(refuse, ok, "host-rebind", "binding the host driver again");
+	}
+	close_edu(&e);
+	close(group);
+	close(container);
+	if (!*driver_name(host_bdf, now, sizeof(now)) && bind_to(drv, host_bdf))
+		fail("host-back", "%s: %s once the group is released", drv, strerror(errno));
+	else
+		pass("host-back", "%s bound to %s again", host_bdf, drv);
+	return 0;
+}
+
 static int run_iommufd(int n, char **bdfs)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
@@ -965,6 +1104,8 @@ static void usage(void)
 		"  reopen BDF             one open of a group at a time\n"
 		"  nonviable BDF HOST     group not viable while HOST has a driver\n"
 		"  iommufd BDF [BDF2]     round trip through /dev/iommu and the cdev\n"
+		"  reach -E refuse|allow BDF HOST\n"
+		"                         BDF's group reaches HOST's one way\n"
 		"  claimbusy BDF          the binder refuses a group a user owns\n"
 		"  spapr BDF              POWER: sPAPR TCE v2 window, map, round trip\n"
 		"  hold BDF READY STOP    hold the group in use from READY until STOP\n"
@@ -976,14 +1117,16 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *cmd;
+	const char *cmd, *expect = NULL;
 	int opt, n;
 
-	while ((opt = getopt(argc, argv, "p:N:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:N:E:")) != -1) {
 		if (opt == 'p')
 			prefix = optarg;
 		else if (opt == 'N')
 			no_fault_log = optarg;
+		else if (opt == 'E' && (!strcmp(optarg, "refuse") || !strcmp(optarg, "allow")))
+			expect = optarg;
 		else
 			usage();
 	}
@@ -1000,6 +1143,8 @@ int main(int argc, char **argv)
 		run_reopen(argv[0]);
 	else if (!strcmp(cmd, "nonviable") && n == 2)
 		run_nonviable(argv[0], argv[1]);
+	else if (!strcmp(cmd, "reach") && n == 2 && expect)
+		run_reach(!strcmp(expect, "refuse"), argv[0], argv[1]);
 	else if (!strcmp(cmd, "claimbusy") && n == 1)
 		run_claimbusy(argv[0]);
 	else if (!strcmp(cmd, "spapr") && n == 1)
