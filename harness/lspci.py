@@ -72,9 +72,10 @@ TYPE_DOWNSTREAM = 6
 ADDRESS = re.compile(r"(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ")
 CLASS = re.compile(r"[^\[]*?\[([0-9a-f]{4})\]: ")
 IDS = re.compile(r"\[([0-9a-f]{4}):([0-9a-f]{4})\]")
-# Stand-in vendor:device for a function whose ids lspci cut off: a valid
-# vendor id that no PCI quirk is keyed to.
-UNKNOWN_IDS = (0x0001, 0x0000)
+# Stand-in vendor:device for a function whose ids lspci cut off: QEMU's
+# vendor id with a device id nobody uses, which no PCI quirk is keyed to.
+# (Not vendor 0x0001: the PCI core reads that as "retry later" and waits.)
+UNKNOWN_IDS = (0x1b36, 0x00fe)
 REV = re.compile(r"\(rev ([0-9a-f]{2})\)")
 PROG_IF = re.compile(r"\(prog-if ([0-9a-f]{2})\b")
 BUS = re.compile(r"Bus: primary=([0-9a-f]{2}), secondary=([0-9a-f]{2}), "

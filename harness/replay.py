@@ -31,7 +31,7 @@ import topology  # noqa: E402
 TOP = scenario.TOP
 WORK = os.path.join(scenario.BUILD, "replay")
 DEFAULT_CORPUS = os.path.join(os.path.dirname(TOP), "shared", "lspci")
-LINE = re.compile(r"@@replay-(begin|fn|reason|error|end) (\S+) (\S+)(?: (.*))?$")
+LINE = re.compile(r"@@replay-(begin|fn|reason|reaches|error|end) (\S+) (\S+)(?: (.*))?$")
 
 
 def describe_corpus(corpus):

@@ -10,6 +10,10 @@ time stamp in front is fine); everything else is ignored:
   @@replay-begin KERNEL MACHINE
   @@replay-fn KERNEL MACHINE DDDD:BB:DD.F GROUPID   (an integer, or "-": no group)
   @@replay-reason KERNEL MACHINE GROUPID free text  (the series' reason attribute)
+  @@replay-reaches KERNEL MACHINE GROUPID TARGET_GROUPID PORT
+      (series: the devices of GROUPID reach those of TARGET_GROUPID one
+      way, through the port PORT, an address in the replay's domains, the
+      machine's + 40000; it is printed as the machine's address)
   @@replay-error KERNEL MACHINE free text
   @@replay-end KERNEL MACHINE
 KERNEL is "oracle" (unpatched upstream) or "series"; MACHINE names
@@ -41,14 +45,32 @@ partitions (group numbers do not matter):
              the table is the plain comparison with the recording; "groups
              smaller than recorded" counts smaller groups against the
              reference.
+  assignable how many devices a user can be given alone, on machines both
+             kernels replayed without an error.  A device is a function
+             with a recorded group that is no bridge (header type 1/2)
+             and no host bridge (class 0600xx).  Alone under upstream: no
+             other device in its oracle group.  Under the single-group
+             switch rule: no other device in its series group merged with
+             every group it reaches, transitively.  Under the series: no
+             other device in its series group and no device in a group
+             its group reaches (DMA ownership refuses a group that reaches
+             a group with a host driver).  A device alone under upstream
+             but not under the series is "unsafe alone under upstream"
+             and is listed with the devices it reaches: the other devices
+             of its series group ("mutual") and those of the groups its
+             group reaches ("one-way").  Such a device with no device to
+             name (the series gave it no group) is a failure, and so is
+             a machine below the target: series >= upstream - unsafe.
 
 A machine of the results whose dump lspci.py refuses is not compared: it
 gets SKIP lines with the parser's message (the replay cannot have run it).
 
-Output: a block per machine with a difference, then the summary table;
---json prints the same as JSON instead.  --results FILE appends one
-"PASS|FAIL|SKIP replay/MACHINE/fidelity ..." and one
-"... replay/MACHINE/series-explained ..." line per machine.
+Output: a block per machine with a difference (in the groups, or in the
+counts of devices assignable alone), then the summary table; --json prints
+the same as JSON instead.  --results FILE appends one
+"PASS|FAIL|SKIP replay/MACHINE/fidelity ...", one
+"... replay/MACHINE/series-explained ..." and one
+"... replay/MACHINE/assignable ..." line per machine.
 Exit 0, 1 when anything failed, 2 on bad input.
 """
 
@@ -66,6 +88,8 @@ OVERRIDE_NAMES = ("vfio", "zen", "liquorix", "-pve", "xanmod", "acso")
 ADDR = re.compile(r"([0-9a-f]{4,8}):([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$")
 ANY_ADDR = re.compile(r"\b(?:[0-9a-f]{4,8}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\b", re.I)
 VMD_DOMAIN = 0x10000
+REPLAY_DOMAIN = 0x40000     # the replay's PCI domains: the machine's + this
+HOST_BRIDGE_CLASS = 0x0600
 
 
 class InputError(Exception):
@@ -78,6 +102,7 @@ class Replay:
     def __init__(self):
         self.groups = {}        # address -> group id, None for "-"
         self.reasons = {}       # group id -> reason text
+        self.reaches = {}       # group id -> {target group id: [ports]}
         self.errors = []
         self.ended = False
 
@@ -96,6 +121,18 @@ def norm_addr(text):
     if not m:
         return None
     return f"{int(m.group(1), 16):04x}:{m.group(2)}:{m.group(3)}.{m.group(4)}"
+
+
+def machine_addr(text):
+    """The machine's address of a replay address (domain - 40000), or None."""
+    addr = norm_addr(text)
+    if addr is None:
+        return None
+    domain, rest = addr.split(":", 1)
+    domain = int(domain, 16)
+    if domain >= REPLAY_DOMAIN:
+        domain -= REPLAY_DOMAIN
+    return f"{domain:04x}:{rest}"
 
 
 def group_id(text):
@@ -128,10 +165,11 @@ def result_line(replays, line, where):
     """Record one @@replay line."""
     words = line.split()
     tag = words[0].removeprefix("@@replay-")
-    arity = {"begin": 3, "end": 3, "fn": 5, "reason": 4, "error": 4}
+    arity = {"begin": 3, "end": 3, "fn": 5, "reason": 4, "reaches": 6, "error": 4}
     if tag not in arity:
         raise InputError(f"{where}: unknown line {words[0]}")
-    if len(words) < arity[tag] or (tag in ("begin", "end", "fn") and len(words) != arity[tag]):
+    if len(words) < arity[tag] or (tag in ("begin", "end", "fn", "reaches")
+                                   and len(words) != arity[tag]):
         raise InputError(f"{where}: malformed {words[0]} line: {line!r}")
     kernel, machine = words[1], words[2]
     if kernel not in KERNELS:
@@ -149,6 +187,15 @@ def result_line(replays, line, where):
         elif tag == "reason":
             gid = group_id(words[3])
             r.reasons[gid] = line.split(None, 4)[4] if len(words) > 4 else ""
+        elif tag == "reaches":
+            gid, target, port = group_id(words[3]), group_id(words[4]), machine_addr(words[5])
+            if gid is None or target is None:
+                raise ValueError("-")
+            if port is None:
+                raise ValueError(words[5])
+            ports = r.reaches.setdefault(gid, {}).setdefault(target, [])
+            if port not in ports:
+                ports.append(port)
         elif tag == "error":
             r.errors.append(line.split(None, 3)[3])
         elif tag == "end":
@@ -229,6 +276,41 @@ def explained(reason):
     return bool(reason and reason.strip() and reason.strip().lower() != "isolated")
 
 
+def group_members(devices, groups):
+    """{group id: sorted devices of @devices in it} under @groups."""
+    out = {}
+    for addr in sorted(devices):
+        if groups.get(addr) is not None:
+            out.setdefault(groups[addr], []).append(addr)
+    return out
+
+
+def alone(devices, groups):
+    """The devices of @devices with a group in @groups that holds no other."""
+    return {m[0] for m in group_members(devices, groups).values() if len(m) == 1}
+
+
+def merge_reaching(groups, reaches):
+    """@groups with every group merged with the groups it reaches,
+    transitively (the single-group switch rule); a merged group is named
+    by its smallest group id."""
+    parent = {}
+
+    def find(g):
+        parent.setdefault(g, g)
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    for gid, targets in reaches.items():
+        for target in targets:
+            a, b = find(gid), find(target)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {addr: None if gid is None else find(gid) for addr, gid in groups.items()}
+
+
 class Machine:
     """One dump, what its real kernel recorded and the two replays."""
 
@@ -240,6 +322,7 @@ class Machine:
         self.series = replays.get("series")
         self.fidelity = None     # dict, see judge_fidelity()
         self.compare = None      # dict, see judge_series()
+        self.assignable = None   # dict, see judge_assignable()
 
     def blocks(self, replay):
         return partition(replay.groups, self.recorded)
@@ -322,16 +405,72 @@ class Machine:
                             against=against, differences=differences, equals_recorded=equal,
                             ok=all(d["explained"] for d in differences))
 
+    def device(self, addr):
+        """Can @addr be given to a user at all: a recorded function that is
+        no bridge and no host bridge?"""
+        f = self.by_addr.get(addr)
+        return (addr in self.recorded and f is not None and not f.is_bridge
+                and f.class24 >> 8 != HOST_BRIDGE_CLASS)
+
+    def judge_assignable(self):
+        """The devices assignable alone under upstream, the single-group
+        switch rule and the series (see the module docstring)."""
+        missing = [k for k, r in (("oracle", self.oracle), ("series", self.series)) if r is None]
+        if missing:
+            self.assignable = dict(status="not-run", ok=True,
+                                   why=f"no {' or '.join(missing)} replay in the results")
+            return
+        problems = [f"{k}: {r.problem()}" for k, r in (("oracle", self.oracle),
+                                                      ("series", self.series)) if r.problem()]
+        if problems:
+            self.assignable = dict(status="not-replayed", ok=True,
+                                   why="not replayed by both kernels: " + "; ".join(problems))
+            return
+        if not self.recorded:
+            self.assignable = dict(status="no-groups", ok=True,
+                                   why="the dump recorded no IOMMU groups")
+            return
+        devices = sorted(a for a in self.recorded if self.device(a))
+        upstream = alone(devices, self.oracle.groups)
+        series_groups = self.series.groups
+        members = group_members(devices, series_groups)
+        switch = alone(devices, merge_reaching(series_groups, self.series.reaches))
+        series, unsafe, lost = set(), [], []
+        for addr in devices:
+            gid = series_groups.get(addr)
+            mutual = [] if gid is None else [a for a in members.get(gid, []) if a != addr]
+            reaches = {} if gid is None else self.series.reaches.get(gid, {})
+            one_way, ports = set(), set()
+            for target, via in reaches.items():
+                if target != gid and members.get(target):
+                    one_way.update(members[target])
+                    ports.update(via)
+            if gid is not None and not mutual and not one_way:
+                series.add(addr)
+            elif addr in upstream:
+                if not mutual and not one_way:
+                    lost.append(addr)
+                    continue
+                kind = "mutual" if not one_way else "one-way" if not mutual else "both"
+                unsafe.append(dict(device=addr, kind=kind, mutual=mutual,
+                                   one_way=sorted(one_way), ports=sorted(ports)))
+        counts = dict(upstream=len(upstream), switch_rule=len(switch), series=len(series))
+        target = counts["series"] >= counts["upstream"] - len(unsafe)
+        self.assignable = dict(status="measured", ok=target and not lost, devices=len(devices),
+                               **counts, unsafe=unsafe, lost=lost, target_met=target)
+
     def judge(self):
         self.judge_fidelity()
         self.judge_series()
+        self.judge_assignable()
         return self
 
     def as_dict(self):
         return dict(machine=self.name, kernel=self.kernel, cpu=self.cpu,
                     functions=len(self.recorded),
                     recorded_groups=len(set(self.recorded.values())),
-                    fidelity=self.fidelity, series=self.compare)
+                    fidelity=self.fidelity, series=self.compare,
+                    assignable=self.assignable)
 
 
 def load(corpus, replays):
@@ -356,7 +495,7 @@ def load(corpus, replays):
 
 def unusable_lines(name, error):
     return [f"SKIP replay/{name}/{test} the dump is not usable: {error}"
-            for test in ("fidelity", "series-explained")]
+            for test in ("fidelity", "series-explained", "assignable")]
 
 
 def result_lines(m):
@@ -389,6 +528,57 @@ def result_lines(m):
             kinds = sorted({d["kind"] for d in cmp["differences"]})
             out.append(f"PASS {name}/series-explained {len(cmp['differences'])} "
                        f"differences vs {cmp['against']} ({', '.join(kinds)}), all explained")
+    out.append(assignable_line(m))
+    return out
+
+
+def fmt_counts(a):
+    return f"upstream {a['upstream']}, switch rule {a['switch_rule']}, series {a['series']}"
+
+
+def assignable_line(m):
+    """The harness result line of the devices assignable alone."""
+    name, a = f"replay/{m.name}/assignable", m.assignable
+    if a["status"] != "measured":
+        return f"SKIP {name} {a['why']}"
+    line = f"{fmt_counts(a)} ({len(a['unsafe'])} unsafe alone under upstream)"
+    if a["ok"]:
+        return f"PASS {name} {line}"
+    if a["lost"]:
+        line += ("; alone under upstream, not under the series, with no device it "
+                 "reaches: " + " ".join(a["lost"]))
+    if not a["target_met"]:
+        line += (f"; below the target series >= upstream - unsafe "
+                 f"({a['series']} < {a['upstream']} - {len(a['unsafe'])})")
+    return f"FAIL {name} {line}"
+
+
+def fmt_unsafe(u):
+    """A device unsafe alone under upstream and the devices it reaches."""
+    parts = []
+    if u["mutual"]:
+        parts.append(f"mutual reach with {' '.join(u['mutual'])}")
+    if u["one_way"]:
+        parts.append(f"one-way reach to {' '.join(u['one_way'])} "
+                     f"through {' '.join(u['ports'])}")
+    return f"{u['device']}: {'; '.join(parts)}"
+
+
+def assignable_block(m):
+    """The lines of the devices assignable alone, [] when the three
+    counts are equal and there is nothing to list."""
+    a = m.assignable
+    if a["status"] != "measured" or (
+            a["upstream"] == a["switch_rule"] == a["series"] and not a["unsafe"]
+            and not a["lost"]):
+        return []
+    out = [f"assignable alone: {fmt_counts(a)}"]
+    out += [f"  unsafe alone under upstream: {fmt_unsafe(u)}" for u in a["unsafe"]]
+    out += [f"  LOST: {addr} alone under upstream, not under the series, with no device "
+            "it reaches (no series group)" for addr in a["lost"]]
+    if not a["target_met"]:
+        out.append(f"  BELOW TARGET: series {a['series']} < upstream {a['upstream']} "
+                   f"- unsafe {len(a['unsafe'])}")
     return out
 
 
@@ -404,7 +594,8 @@ def fmt_difference(d):
 def machine_block(m):
     """The text block of a machine with a difference, or [] if none."""
     fid, cmp = m.fidelity, m.compare
-    if fid["status"] != "miss" and cmp["status"] in ("match", "not-run"):
+    assignable = assignable_block(m)
+    if fid["status"] != "miss" and cmp["status"] in ("match", "not-run") and not assignable:
         return []
     out = [f"== {m.name} ({m.cpu or 'cpu ?'}, kernel {m.kernel or '?'})"]
     if fid["status"] == "miss":
@@ -421,7 +612,7 @@ def machine_block(m):
         for d in cmp["differences"]:
             tag = "explained" if d["explained"] else "UNEXPLAINED"
             out.append(f"  {tag}: {fmt_difference(d)}")
-    return out + [""]
+    return out + assignable + [""]
 
 
 def summarize(machines, unusable):
@@ -457,6 +648,11 @@ def summarize(machines, unusable):
             kind = re.sub(r" \(.*\)$|: .*$", "", m.fidelity["cause"])
             causes[kind] = causes.get(kind, 0) + 1
     s["fidelity_misses"] = dict(sorted(causes.items()))
+    measured = [m.assignable for m in machines if m.assignable["status"] == "measured"]
+    s["assignable_machines"] = len(measured)
+    for key in ("upstream", "switch_rule", "series"):
+        s[f"alone_{key}"] = sum(a[key] for a in measured)
+    s["unsafe_alone_upstream"] = sum(len(a["unsafe"]) for a in measured)
     s["failures"] = sum(line.startswith("FAIL") for m in machines for line in result_lines(m))
     return s
 
@@ -483,6 +679,14 @@ def table(s):
              for rule, r in s["larger_rules"].items()]
     rows.append(("groups smaller than recorded", s["smaller_explained"] + s["smaller_unexplained"],
                  f"{s['smaller_unexplained']} unexplained"))
+    rows += [
+        ("devices assignable alone under upstream", s["alone_upstream"],
+         f"over {s['assignable_machines']} machines both kernels replayed"),
+        ("devices assignable alone under the single-group switch rule",
+         s["alone_switch_rule"], ""),
+        ("devices assignable alone under the series", s["alone_series"], ""),
+        ("unsafe alone under upstream", s["unsafe_alone_upstream"], ""),
+    ]
     rows.append(("fidelity misses", sum(s["fidelity_misses"].values()), ""))
     rows += [(f"  {cause}", n, "") for cause, n in s["fidelity_misses"].items()]
     rows.append(("failures", s["failures"], ""))

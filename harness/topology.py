@@ -10,11 +10,12 @@ space; numbers are hexadecimal, lower case, without 0x:
   machine NAME
       First line.  NAME is the dump's file name without ".lspci"; it has no
       white space.
-  host DDDD BB EE
+  host DDDD BB EE [vmd=DDDD:BB:DD.F]
       One line per root bus, all before the first "fn" line: PCI domain
       DDDD (4 or more hex digits), root bus number BB, and EE, the last bus
       number the host bridge spans (EE >= BB).  Hosts of one domain do not
-      overlap.
+      overlap.  vmd= names the Intel VMD controller whose domain this is
+      (domains from 10000 on): its devices' DMA carries its requester ID.
   fn DDDD:BB:DD.F FLAGS OFF=VAL OFF=VAL ...
       One PCI function and its configuration space.  The address is
       domain:bus:device.function, as the kernel prints it.
@@ -30,8 +31,8 @@ space; numbers are hexadecimal, lower case, without 0x:
       Dwords not listed read 0.  After them, "ro=OFF" tokens name
       dwords whose value writes do not change (the ACS capability and
       control dword: the dump shows the control the real kernel ended up
-      with, and some hardware ignores a bit the kernel sets).  Reads of a function that is not listed
-      return all ones, as for an empty slot.
+      with, and some hardware ignores a bit the kernel sets).  Reads of
+      a function that is not listed return all ones, as for an empty slot.
       Every function not flagged "v" comes before the first "v" function.
   sriov DDDD:BB:DD.F N
       After all "fn" lines: enable N (hex, > 0) VFs on this PF once the
@@ -236,6 +237,19 @@ def fn_line(f, m):
     return f"fn {f.addr} {flags(f, m)} {' '.join(words)}"
 
 
+# Intel VMD puts the devices behind it into PCI domains from 10000 on.
+VMD_DOMAIN = 0x10000
+
+
+def vmd_controller(functions):
+    """The Intel VMD controller that owns the domains from VMD_DOMAIN on:
+    the function the vmd driver is bound to, or None."""
+    for f in functions:
+        if f.driver == "vmd" and f.domain < VMD_DOMAIN:
+            return f
+    return None
+
+
 def describe(functions, machine):
     """The replay description (see the module docstring) of the functions
     lspci.parse() returned, for the machine named @machine."""
@@ -244,7 +258,10 @@ def describe(functions, machine):
     m = Machine(functions)
     order = sorted(functions, key=lambda f: (f.is_vf, f.domain, f.bus, f.devfn))
     lines = [f"machine {machine}"]
-    lines += [f"host {d:04x} {root:02x} {last:02x}" for d, root, last in m.hosts()]
+    vmd = vmd_controller(functions)
+    lines += [f"host {d:04x} {root:02x} {last:02x}"
+              + (f" vmd={vmd.addr}" if d >= VMD_DOMAIN and vmd else "")
+              for d, root, last in m.hosts()]
     lines += [fn_line(f, m) for f in order]
     for f in order:
         n = len(m.vfs(f)) if not f.is_vf else 0

@@ -98,7 +98,9 @@ class SeriesDifferences(ReportTest):
         self.assertNotIn("== switch", out)
         self.assertEqual(lines, [
             "PASS replay/switch-mixed-acs/fidelity oracle == recorded (8 groups)",
-            "PASS replay/switch-mixed-acs/series-explained series == recorded"])
+            "PASS replay/switch-mixed-acs/series-explained series == recorded",
+            "PASS replay/switch-mixed-acs/assignable upstream 2, switch rule 2, series 2 "
+            "(0 unsafe alone under upstream)"])
         self.assertRegex(out, r"functions with a recorded group +10\n")
         self.assertRegex(out, r"oracle == recorded \(fidelity\) +1 +100\.0% of 1 replayed")
         self.assertRegex(out, r"series == recorded +1 +100\.0% of 1 replayed")
@@ -270,7 +272,9 @@ class FidelityCauses(ReportTest):
                                  "0000:01:10.0 0000:01:10.1 0000:01:10.2 0000:01:10.3 "
                                  "0000:01:10.5",
                                  "SKIP replay/sriov/series-explained not replayable on either "
-                                 "kernel: out of memory"])
+                                 "kernel: out of memory",
+                                 "SKIP replay/sriov/assignable not replayed by both kernels: "
+                                 "oracle: out of memory; series: out of memory"])
 
     def test_oracle_leaves_a_function_without_group(self):
         rc, fid, lines = self.cause("sriov", dict(self.rec("sriov"), **{"0000:01:10.5": None}))
@@ -308,7 +312,7 @@ class Summary(ReportTest):
         self.assertRegex(out, r"\n  unexplained +1\n")
         self.assertRegex(out, r"\ngroups smaller than recorded +2 +2 unexplained\n")
         self.assertRegex(out, r"\nfailures +2\n")
-        self.assertEqual(len(lines), 6)
+        self.assertEqual(len(lines), 9)      # fidelity, series-explained, assignable
 
     def test_results_file_is_appended(self):
         self.both_as_recorded("pch")
@@ -317,7 +321,7 @@ class Summary(ReportTest):
             f.write("PASS earlier/line\n")
         _, _, _, lines = self.run_report()
         self.assertEqual(lines[0], "PASS earlier/line")
-        self.assertEqual(len(lines), 3)
+        self.assertEqual(len(lines), 4)
 
     def test_noise_and_time_stamps(self):
         rec = self.rec("pch")
@@ -326,7 +330,7 @@ class Summary(ReportTest):
                          + replay_lines("series", "pch", rec)) + "\r\n"
         rc, out, err, lines = self.run_report(text=text)
         self.assertEqual((rc, err), (0, ""))
-        self.assertEqual(len(lines), 2)
+        self.assertEqual(len(lines), 3)
 
     def test_unusable_dump_is_skipped(self):
         shutil.copy(dump_path("truncated"), self.corpus)
@@ -336,7 +340,7 @@ class Summary(ReportTest):
         self.assertEqual((rc, err), (0, ""))
         self.assertIn("== truncated: the dump is not usable: truncated.lspci:11: ", out)
         self.assertRegex(out, r"\nmachines whose dump is not usable \(skipped\) +1\n")
-        self.assertEqual(len(lines), 4)
+        self.assertEqual(len(lines), 6)
         self.assertTrue(lines[0].startswith("SKIP replay/truncated/fidelity the dump is not "
                                             "usable: truncated.lspci:11: the dump ends inside"))
 
@@ -360,6 +364,141 @@ class Summary(ReportTest):
         self.assertTrue(replay_report.explained("isolated by ACS on 0000:00:01.0"))
 
 
+class Assignable(ReportTest):
+    """Devices assignable alone under upstream, the single-group switch rule
+    and the series.  switch-reach: a switch whose ports 02:00.0 and 02:01.0
+    have ACS (an NVMe, a NIC below them) and 02:02.0 has none (a USB
+    controller below it).  switch-noacs-pair: a switch whose two ports
+    have no ACS (a USB and a SATA controller below them)."""
+
+    MACHINES = ("switch-reach", "switch-noacs-pair", "switch-mixed-acs")
+    NVME, NIC, USB = "0000:03:00.0", "0000:04:00.0", "0000:05:00.0"
+
+    def one_way(self, machine="switch-reach"):
+        """The series as recorded, with the USB group reaching the NVMe's
+        and the NIC's one way through its port (replay domain 40000)."""
+        rec = self.rec(machine)
+        self.add("oracle", machine, rec)
+        self.add("series", machine, rec, reasons={5: "below 40000:01:00.0: downstream port "
+                                                     "40000:02:02.0 without ACS"})
+        self.lines[-1:-1] = [f"@@replay-reaches series {machine} 5 {to} 40000:02:02.0"
+                             for to in (6, 7)]
+
+    def test_one_way_reach(self):
+        self.one_way()
+        rc, data, lines = self.report_json()
+        self.assertEqual(rc, 0)
+        a = data["machines"][0]["assignable"]
+        self.assertEqual((a["status"], a["devices"], a["upstream"], a["switch_rule"],
+                          a["series"], a["lost"], a["target_met"]),
+                         ("measured", 3, 3, 0, 2, [], True))
+        self.assertEqual(a["unsafe"], [dict(device=self.USB, kind="one-way", mutual=[],
+                                            one_way=[self.NVME, self.NIC],
+                                            ports=["0000:02:02.0"])])
+        self.assertEqual(lines[2], "PASS replay/switch-reach/assignable upstream 3, "
+                                   "switch rule 0, series 2 (1 unsafe alone under upstream)")
+        s = data["summary"]
+        self.assertEqual((s["assignable_machines"], s["alone_upstream"], s["alone_switch_rule"],
+                          s["alone_series"], s["unsafe_alone_upstream"]), (1, 3, 0, 2, 1))
+        rc, out, err, _ = self.run_report()
+        self.assertEqual((rc, err), (0, ""))
+        # The groups equal the recording: the block is there for the counts.
+        self.assertIn("== switch-reach (Intel, kernel 6.8.0-45-GENERIC)\n"
+                      "assignable alone: upstream 3, switch rule 0, series 2\n"
+                      "  unsafe alone under upstream: 0000:05:00.0: one-way reach to "
+                      "0000:03:00.0 0000:04:00.0 through 0000:02:02.0\n\n", out)
+        self.assertRegex(out, r"\ndevices assignable alone under upstream +3  over 1 machines "
+                              r"both kernels replayed\n")
+        self.assertRegex(out, r"\ndevices assignable alone under the single-group switch rule "
+                              r"+0\n")
+        self.assertRegex(out, r"\ndevices assignable alone under the series +2\n")
+        self.assertRegex(out, r"\nunsafe alone under upstream +1\n")
+
+    def test_mutual_reach(self):
+        rec = self.rec("switch-noacs-pair")
+        self.add("oracle", "switch-noacs-pair", rec)
+        merged = dict(rec, **{"0000:02:03.0": 3, "0000:04:00.0": 3})
+        self.add("series", "switch-noacs-pair", merged,
+                 reasons={3: "below 40000:01:00.0: downstream port 40000:02:01.0 without ACS"})
+        rc, data, lines = self.report_json()
+        self.assertEqual(rc, 0)
+        a = data["machines"][0]["assignable"]
+        self.assertEqual((a["upstream"], a["switch_rule"], a["series"]), (2, 0, 0))
+        self.assertEqual(a["unsafe"], [
+            dict(device="0000:03:00.0", kind="mutual", mutual=["0000:04:00.0"], one_way=[],
+                 ports=[]),
+            dict(device="0000:04:00.0", kind="mutual", mutual=["0000:03:00.0"], one_way=[],
+                 ports=[])])
+        self.assertEqual(lines[2], "PASS replay/switch-noacs-pair/assignable upstream 2, "
+                                   "switch rule 0, series 0 (2 unsafe alone under upstream)")
+        _, out, _, _ = self.run_report()
+        self.assertIn("  unsafe alone under upstream: 0000:03:00.0: mutual reach with "
+                      "0000:04:00.0\n  unsafe alone under upstream: 0000:04:00.0: mutual "
+                      "reach with 0000:03:00.0\n", out)
+
+    def test_mutual_and_one_way(self):
+        self.one_way()
+        self.lines = [line.replace(f"switch-reach {self.NIC} 7", f"switch-reach {self.NIC} 5")
+                      if line.startswith("@@replay-fn series") else line for line in self.lines]
+        rc, data, lines = self.report_json()
+        self.assertEqual(rc, 0)
+        a = data["machines"][0]["assignable"]
+        self.assertEqual((a["upstream"], a["switch_rule"], a["series"]), (3, 0, 1))
+        self.assertEqual([(u["device"], u["kind"], u["mutual"], u["one_way"])
+                          for u in a["unsafe"]],
+                         [(self.NIC, "both", [self.USB], [self.NVME]),
+                          (self.USB, "both", [self.NIC], [self.NVME])])
+        _, out, _, _ = self.run_report()
+        self.assertIn("0000:05:00.0: mutual reach with 0000:04:00.0; one-way reach to "
+                      "0000:03:00.0 through 0000:02:02.0\n", out)
+
+    def test_lost_device_without_reach_fails(self):
+        rec = self.rec("switch-reach")
+        self.add("oracle", "switch-reach", rec)
+        self.add("series", "switch-reach", dict(rec, **{self.NVME: None}))
+        rc, data, lines = self.report_json()
+        self.assertEqual(rc, 1)
+        a = data["machines"][0]["assignable"]
+        self.assertEqual((a["upstream"], a["switch_rule"], a["series"], a["unsafe"], a["lost"],
+                          a["ok"], a["target_met"]),
+                         (3, 2, 2, [], [self.NVME], False, False))
+        self.assertEqual(lines[2], "FAIL replay/switch-reach/assignable upstream 3, switch "
+                                   "rule 2, series 2 (0 unsafe alone under upstream); alone "
+                                   "under upstream, not under the series, with no device it "
+                                   "reaches: 0000:03:00.0; below the target series >= upstream "
+                                   "- unsafe (2 < 3 - 0)")
+        self.assertEqual(data["summary"]["failures"], 2)    # series-explained: ungrouped
+        _, out, _, _ = self.run_report()
+        self.assertIn("  LOST: 0000:03:00.0 alone under upstream, not under the series, with "
+                      "no device it reaches (no series group)\n", out)
+
+    def test_totals_and_skips(self):
+        self.one_way()
+        self.add("oracle", "switch-noacs-pair", self.rec("switch-noacs-pair"))
+        self.add("series", "switch-mixed-acs", self.rec("switch-mixed-acs"))
+        rc, data, lines = self.report_json()
+        self.assertEqual(rc, 0)
+        s = data["summary"]
+        self.assertEqual((s["assignable_machines"], s["alone_upstream"], s["alone_series"]),
+                         (1, 3, 2))
+        by_name = {line.split()[1]: line for line in lines if "/assignable" in line}
+        self.assertEqual(by_name["replay/switch-noacs-pair/assignable"],
+                         "SKIP replay/switch-noacs-pair/assignable no series replay in the "
+                         "results")
+        self.assertEqual(by_name["replay/switch-mixed-acs/assignable"],
+                         "SKIP replay/switch-mixed-acs/assignable no oracle replay in the "
+                         "results")
+
+    def test_helpers(self):
+        groups = {"a": 1, "b": 2, "c": 3, "d": 4, "e": None}
+        merged = replay_report.merge_reaching(groups, {2: {3: []}, 1: {2: []}})
+        self.assertEqual(merged, {"a": 1, "b": 1, "c": 1, "d": 4, "e": None})
+        self.assertEqual(replay_report.alone(["a", "b", "d", "e"], merged), {"d"})
+        self.assertEqual(replay_report.machine_addr("40000:02:01.0"), "0000:02:01.0")
+        self.assertEqual(replay_report.machine_addr("50000:E1:00.0"), "10000:e1:00.0")
+        self.assertEqual(replay_report.machine_addr("0000:02:01.0"), "0000:02:01.0")
+
+
 class BadInput(ReportTest):
     def expect_2(self, text, what):
         rc, out, err, lines = self.run_report(text=text)
@@ -378,6 +517,11 @@ class BadInput(ReportTest):
         self.expect_2(good + "@@replay-fin oracle pch\n", "unknown line @@replay-fin")
         self.expect_2(good + "@@replay-fn oracle pch 0000:00:00.0 1\n"
                       "@@replay-fn oracle pch 0000:00:00.0 2\n", "reported in groups 1 and 2")
+        self.expect_2(good + "@@replay-reaches series pch 1 2\n", "malformed @@replay-reaches")
+        self.expect_2(good + "@@replay-reaches series pch 1 2 40000:00:1c.0 x\n",
+                      "malformed @@replay-reaches")
+        self.expect_2(good + "@@replay-reaches series pch 1 - 40000:00:1c.0\n", "bad value -")
+        self.expect_2(good + "@@replay-reaches series pch 1 2 port\n", "bad value port")
         self.expect_2("nothing here\n", "no @@replay lines")
         self.expect_2("@@replay-begin oracle no-such-machine\n", "no dump")
 

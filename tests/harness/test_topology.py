@@ -40,10 +40,11 @@ class Description:
             getattr(self, "read_" + kind)(line)
 
     def read_host(self, line):
-        m = re.fullmatch(r"host ([0-9a-f]{4,}) ([0-9a-f]{2}) ([0-9a-f]{2})", line)
+        m = re.fullmatch(rf"host ([0-9a-f]{{4,}}) ([0-9a-f]{{2}}) ([0-9a-f]{{2}})(?: vmd=({ADDR}))?", line)
         assert m, line
-        domain, root, last = (int(x, 16) for x in m.groups())
+        domain, root, last = (int(x, 16) for x in m.groups()[:3])
         assert root <= last, line
+        assert m.group(4) is None or domain >= 0x10000, f"vmd= outside a VMD domain: {line!r}"
         self.hosts.append((domain, root, last))
 
     def read_fn(self, line):
@@ -250,6 +251,11 @@ class HandMade(RoundTrip, unittest.TestCase):
             with self.subTest(dump=name):
                 functions, desc = self.describe(dump_text(name), name)
                 self.check_round_trip(functions, desc)
+
+    def test_vmd_domain_names_its_controller(self):
+        text = topology.describe(lspci.parse(dump_text("vmd")), "vmd")
+        self.assertIn("host 0000 00 00\n", text)
+        self.assertIn("host 10000 e0 e1 vmd=0000:00:0e.0\n", text)
 
     def test_switch_lines(self):
         text = topology.describe(lspci.parse(dump_text("switch-mixed-acs")), "switch")

@@ -69,6 +69,7 @@ struct rp_fn {
 struct rp_host {
 	u32 domain;
 	u8 root, last;
+	char vmd[20];			/* the VMD controller of this domain, or "" */
 	struct pci_sysdata sysdata;	/* sysdata.domain: the fake domain */
 	struct resource busn;
 	struct pci_bus *bus;
@@ -201,13 +202,16 @@ static int rp_parse_host(char *args, int line)
 
 	if (rp.nr_hosts == RP_MAX_HOSTS)
 		return rp_fail(-E2BIG, "line %d: more than %d host bridges", line, RP_MAX_HOSTS);
-	if (sscanf(args, "%x %x %x%c", &d, &root, &last, &end) != 3 ||
-	    d > 0x1ffff || root > last || last > 0xff)
+	char vmd[20] = "";
+	int n = sscanf(args, "%x %x %x vmd=%19s%c", &d, &root, &last, vmd, &end);
+
+	if ((n != 3 && n != 4) || d > 0x1ffff || root > last || last > 0xff)
 		return rp_fail(-EINVAL, "line %d: bad host line", line);
 	h = &rp.hosts[rp.nr_hosts++];
 	h->domain = d;
 	h->root = root;
 	h->last = last;
+	strscpy(h->vmd, vmd);
 	return 0;
 }
 
@@ -350,6 +354,25 @@ static struct pci_dev *rp_pdev(struct rp_fn *fn)
 	return pci_get_domain_bus_and_slot(RP_DOMAIN_BASE + fn->domain, fn->bus, fn->devfn);
 }
 
+/*
+ * An Intel VMD domain: its devices' DMA carries the VMD controller's
+ * requester ID, which pci_real_dma_dev() finds through the host bridge's
+ * sysdata (with CONFIG_VMD), as the vmd driver sets it up.
+ */
+static int rp_set_vmd(struct rp_host *h)
+{
+#if IS_ENABLED(CONFIG_VMD)
+	struct rp_fn *fn = rp_find(h->vmd);
+
+	if (!fn || !fn->pdev)
+		return rp_fail(-EINVAL, "VMD domain %04x: no controller %s", h->domain, h->vmd);
+	h->sysdata.vmd_dev = fn->pdev;	/* referenced in fns[] until rp_clear() */
+	return 0;
+#else
+	return rp_fail(-EOPNOTSUPP, "VMD domain %04x: the kernel has no CONFIG_VMD", h->domain);
+#endif
+}
+
 /* Form groups in the order the devices were added, as IOMMU probing does. */
 static int rp_group_one(struct device *dev, void *unused)
 {
@@ -400,6 +423,12 @@ static int rp_build(void)
 		return err;
 	for (i = 0; i < rp.nr_fns; i++)
 		rp.fns[i].pdev = rp_pdev(&rp.fns[i]);
+	for (i = 0; i < rp.nr_hosts; i++)
+		if (rp.hosts[i].vmd[0]) {
+			err = rp_set_vmd(&rp.hosts[i]);
+			if (err)
+				return err;
+		}
 	return bus_for_each_dev(&pci_bus_type, NULL, NULL, rp_group_one);
 }
 
