@@ -95,6 +95,8 @@ debug() {
 
 suite harness python3 "$TOP/tests/harness/run.py" "$results/harness.txt"
 suite build build_all
+suite lsiommu env LSIOMMU_SRC="$SERIES_TREE/tools/iommu" \
+	python3 "$TOP/tests/harness/run.py" "$results/lsiommu.txt" "$TOP/tests/lsiommu" lsiommu
 suite kunit "$TOP/harness/kunit.sh" "$results/kunit.txt"
 suite docs "$TOP/harness/docs.sh" "$results/docs.txt"
 suite scenarios python3 "$TOP/harness/scenario.py" --kernel both --arch x86_64 \

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Run the harness's own tests (tests/harness/test_*.py); append one
-"PASS|FAIL|SKIP harness/NAME detail" line per test to the file given."""
+"PASS|FAIL|SKIP harness/NAME detail" line per test to the file given.
+
+Usage: run.py RESULTS [DIR PREFIX]   the tests in DIR instead, named PREFIX/..."""
 
 import os
 import sys
 import unittest
+
+
+PREFIX = "harness"
 
 
 class Recorder(unittest.TextTestResult):
@@ -15,7 +20,7 @@ class Recorder(unittest.TextTestResult):
     def _name(self, test):
         # test_monitor.MonitorTest.test_x -> harness/monitor.test_x
         parts = test.id().split(".")
-        return f"harness/{parts[0].removeprefix('test_')}.{parts[-1]}"
+        return f"{PREFIX}/{parts[0].removeprefix('test_')}.{parts[-1]}"
 
     def addSuccess(self, test):
         super().addSuccess(test)
@@ -37,7 +42,10 @@ class Recorder(unittest.TextTestResult):
 
 
 def main():
+    global PREFIX
     here = os.path.dirname(os.path.abspath(__file__))
+    if len(sys.argv) == 4:
+        here, PREFIX = os.path.abspath(sys.argv[2]), sys.argv[3]
     suite = unittest.defaultTestLoader.discover(here, pattern="test_*.py")
     result = unittest.TextTestRunner(resultclass=Recorder, verbosity=2).run(suite)
     if len(sys.argv) > 1:
