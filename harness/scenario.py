@@ -722,7 +722,7 @@ def check_boot(scn, kernel, b, res):
 
 
 # Group attributes the series adds; the oracle has none of them.
-SERIES_ATTRS = {"reason", "driver_override", "reached_by", "reaches"}
+SERIES_ATTRS = {"reason", "driver_override", "reached_by", "reaches", "dma_owner"}
 
 
 def oracle_view(state):
