@@ -591,19 +591,27 @@ static int run_reopen(const char *bdf)
 	return 0;
 }
 
+/* Write @bdf to the sysfs file @path in one write(); errno tells why not. */
+static int write_bdf(const char *path, const char *bdf)
+{
+	int fd = open(path, O_WRONLY), ret, err;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, bdf, strlen(bdf)) == (ssize_t)strlen(bdf) ? 0 : -1;
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret;
+}
+
 /* Unbind a PCI device from its driver, through sysfs. */
 static int unbind(const char *bdf)
 {
 	char path[PATH_MAX];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, bdf, strlen(bdf)) == (ssize_t)strlen(bdf) ? 0 : -1;
-	close(fd);
-	return ret;
+	return write_bdf(path, bdf);
 }
 
 static int run_nonviable(const char *bdf, const char *host_bdf)
@@ -716,15 +724,9 @@ static int open_cdev(const char *bdf, const char *name)
 static int bind_to(const char *drv, const char *bdf)
 {
 	char path[PATH_MAX];
-	int fd, ret;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind", drv);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ret = write(fd, bdf, strlen(bdf)) == (ssize_t)strlen(bdf) ? 0 : -1;
-	close(fd);
-	return ret;
+	return write_bdf(path, bdf);
 }
 
 /* The name of @bdf's driver in @buf, "" when it has none. */
