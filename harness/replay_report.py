@@ -397,7 +397,10 @@ class Machine:
             kind = classify(block, reference)
             differences.append(dict(
                 kind=kind, members=sorted(block), reason=reason,
-                explained=explained(reason),
+                # a group smaller than the reference's (or cutting
+                # across it) isolates devices that reach each other:
+                # a hole, whatever the reason says
+                explained=kind == "larger" and explained(reason),
                 moved=moved(block, reference) if kind == "larger" else 0))
         equal = same(self.blocks(self.series), recorded) and \
             not ungrouped(self.series.groups, self.recorded)
