@@ -62,14 +62,7 @@ def overlay(topos, module, dest):
         with open(os.path.join(TOP, "tests", "guest", "replay.sh"), encoding="utf-8") as src, \
                 open(os.path.join(tmp, "scenario", "test"), "w", encoding="utf-8") as dst:
             dst.write(src.read())
-        names = subprocess.run(["find", "replay", "lib", "scenario"], cwd=tmp, check=True,
-                               capture_output=True, text=True).stdout
-        over = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "--owner=0:0"], cwd=tmp,
-                              input=names.encode(), check=True, capture_output=True).stdout
-    with open(scenario.initramfs("x86_64"), "rb") as f:
-        base = f.read()
-    with open(dest, "wb") as f:
-        f.write(base + over)
+        scenario.append_tree(tmp, "x86_64", dest)
 
 
 def boot(kernel, topos, module, accel, attempt):

@@ -281,6 +281,21 @@ def initramfs(arch):
     return os.path.join(BUILD, "initramfs", f"{arch}.cpio")
 
 
+def append_tree(tmp, arch, dest):
+    """Write @dest: the base initramfs of @arch, then a cpio of everything
+    in the directory @tmp (the kernel unpacks both, the second on top)."""
+    names = subprocess.run(["find", ".", "-mindepth", "1"], cwd=tmp, capture_output=True,
+                           text=True, check=True).stdout
+    over = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "--owner=0:0"],
+                          cwd=tmp, input=names.encode(), capture_output=True,
+                          check=True).stdout
+    with open(initramfs(arch), "rb") as f:
+        base = f.read()
+    with open(dest, "wb") as f:
+        f.write(base)
+        f.write(over)
+
+
 def overlay_cpio(scn, dest):
     """A cpio with /scenario/{setup,test}, appended to the base initramfs."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -290,16 +305,7 @@ def overlay_cpio(scn, dest):
             if text:
                 with open(os.path.join(tmp, "scenario", part), "w", encoding="utf-8") as f:
                     f.write(text + "\n")
-        names = subprocess.run(["find", "scenario"], cwd=tmp, capture_output=True,
-                               text=True, check=True).stdout
-        over = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "--owner=0:0"],
-                              cwd=tmp, input=names.encode(), capture_output=True,
-                              check=True).stdout
-    with open(initramfs(scn.arch), "rb") as f:
-        base = f.read()
-    with open(dest, "wb") as f:
-        f.write(base)
-        f.write(over)
+        append_tree(tmp, scn.arch, dest)
 
 
 class QmpCommand:
