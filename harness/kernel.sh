@@ -35,6 +35,10 @@ esac
 obj=$(dirname "$src")/obj-$arch
 [ "$kind" = debug ] && obj=$(dirname "$src")/obj-$arch-debug
 mkdir -p "$obj" "$OUT/$name"
+# One kernel build at a time on this machine: a second build (another
+# make, a helper's run) waits here instead of halving both.
+exec 9>"$BUILD/.kernel-build.lock"
+flock 9
 [ -z "$cross" ] || command -v "${cross}gcc" >/dev/null ||
 	die "${cross}gcc missing: run harness/deps.sh ppc"
 kmake() {
