@@ -25,11 +25,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lspci  # noqa: E402
-import scenario  # noqa: E402
+import machines  # noqa: E402
+import qemu_cmd  # noqa: E402
 import topology  # noqa: E402
 
-TOP = scenario.TOP
-WORK = os.path.join(scenario.BUILD, "replay")
+TOP = machines.TOP
+WORK = os.path.join(machines.BUILD, "replay")
 DEFAULT_CORPUS = os.path.join(os.path.dirname(TOP), "shared", "lspci")
 LINE = re.compile(r"@@replay-(begin|fn|reason|reaches|error|end) (\S+) (\S+)(?: (.*))?$")
 
@@ -62,7 +63,7 @@ def overlay(topos, module, dest):
         with open(os.path.join(TOP, "tests", "guest", "replay.sh"), encoding="utf-8") as src, \
                 open(os.path.join(tmp, "scenario", "test"), "w", encoding="utf-8") as dst:
             dst.write(src.read())
-        scenario.append_tree(tmp, "x86_64", dest)
+        qemu_cmd.append_tree(tmp, "x86_64", dest)
 
 
 def boot(kernel, topos, module, accel, attempt):
@@ -76,7 +77,7 @@ def boot(kernel, topos, module, accel, attempt):
     cmd = ["qemu-system-x86_64", "-accel", accel, "-M", "q35", "-device", "intel-iommu",
            "-m", "1024", "-smp", "1",
            "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-           "-kernel", scenario.kernel_image(kernel, "x86_64"), "-initrd", cpio,
+           "-kernel", machines.kernel_image(kernel, "x86_64"), "-initrd", cpio,
            # ASPM plays no part in grouping, and tearing down the link
            # state of a replayed hierarchy (no link registers in a dump)
            # oopses in pcie_aspm_check_latency(): leave it off
@@ -87,7 +88,7 @@ def boot(kernel, topos, module, accel, attempt):
                              timeout=timeout).stdout.decode(errors="replace")
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode(errors="replace") + f"\n# timed out after {timeout}s\n"
-    log = os.path.join(scenario.BUILD, "logs", f"replay.{kernel}.{attempt}.log")
+    log = os.path.join(machines.BUILD, "logs", f"replay.{kernel}.{attempt}.log")
     with open(log, "w", encoding="utf-8") as f:
         f.write("# " + " ".join(cmd) + "\n" + out)
     return out, log
@@ -103,7 +104,7 @@ def crash_line(out):
 
 def replay_kernel(kernel, topos, accel):
     """All @@replay lines of @kernel, rebooting past a machine that crashes."""
-    module = os.path.join(scenario.BUILD, "kmod", kernel, "ig_replay.ko")
+    module = os.path.join(machines.BUILD, "kmod", kernel, "ig_replay.ko")
     subprocess.run([os.path.join(TOP, "harness", "kmod.sh"), kernel], check=True)
     lines, left, attempt = [], dict(topos), 0
     while left:
@@ -155,11 +156,11 @@ def main():
             return 0
         sys.exit(f"replay.py: {why}")
     os.makedirs(WORK, exist_ok=True)
-    os.makedirs(os.path.join(scenario.BUILD, "logs"), exist_ok=True)
+    os.makedirs(os.path.join(machines.BUILD, "logs"), exist_ok=True)
     topos, errors = describe_corpus(args.corpus)
     if not topos and not errors:
         sys.exit(f"replay.py: no *.lspci dump in {args.corpus}")
-    accel = scenario.detect_accel("x86_64")
+    accel = qemu_cmd.detect_accel("x86_64")
     results = os.path.join(WORK, "results.txt")
     with open(results, "w", encoding="utf-8") as f:
         for kernel in args.kernels.split(","):

@@ -1,12 +1,15 @@
-"""Tests of how harness/scenario.py reads a guest's console: a broken
-result line or a checker's report must never go unnoticed."""
+"""Tests of how the harness reads a guest's console (harness/boot_log.py)
+and judges it (harness/boot_checks.py): a broken result line or a
+checker's report must never go unnoticed."""
 
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "harness"))
-import scenario  # noqa: E402
+import boot_checks  # noqa: E402
+import boot_log  # noqa: E402
+import scenario_file  # noqa: E402
 
 SCN = """description: a test
 iommu: intel
@@ -26,11 +29,11 @@ def judge(log, kernel="series"):
     tmp = os.path.join(os.environ.get("TMPDIR", "/tmp"), "ig-test-boot.scn")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(SCN)
-    scn = scenario.Scenario(tmp)
-    b = scenario.Boot(log)
+    scn = scenario_file.Scenario(tmp)
+    b = boot_log.Boot(log)
     b.elapsed, b.timed_out, b.rc, b.logpath, b.stderr = 1.0, False, 0, tmp, ""
     res = Results()
-    scenario.check_boot(scn, kernel, b, res)
+    boot_checks.check_boot(scn, kernel, b, res)
     return res.lines
 
 

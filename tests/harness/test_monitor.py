@@ -1,4 +1,4 @@
-"""Tests of the harness's QMP Monitor (harness/scenario.py) against a fake
+"""Tests of the harness's QMP Monitor (harness/monitor.py) against a fake
 QEMU monitor: the order in which it sends hot-plug commands, and the
 device it plugs in again when QEMU ejects one unasked."""
 
@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "harness"))
-import scenario  # noqa: E402
+import monitor  # noqa: E402
 
 
 class FakeQemu:
@@ -91,7 +91,7 @@ class MonitorTest(unittest.TestCase):
     def setUp(self):
         self.qemu = FakeQemu()
         self.log = []
-        self.mon = scenario.Monitor(self.qemu.path, self.log.append)
+        self.mon = monitor.Monitor(self.qemu.path, self.log.append)
 
     def tearDown(self):
         self.mon.close()
@@ -150,11 +150,11 @@ class MonitorTest(unittest.TestCase):
     def test_replugs_are_bounded(self):
         self.mon.request(add("s1", "rp1"))
         self.settle(1)
-        for n in range(scenario.Monitor.REPLUGS + 2):
+        for n in range(monitor.Monitor.REPLUGS + 2):
             self.qemu.event("s1")
             self.settle(2 + n, timeout=0.3)
         adds = [g for g in self.qemu.got if g == ("device_add", "s1")]
-        self.assertEqual(len(adds), 1 + scenario.Monitor.REPLUGS)
+        self.assertEqual(len(adds), 1 + monitor.Monitor.REPLUGS)
 
     def test_failed_device_del_does_not_block(self):
         self.ask(delete("nosuch"), add("s1", "rp1"), delete("s1"))
