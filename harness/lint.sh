@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make lint: checkpatch --strict on every patch of the exported series,
-# sparse (C=2) and W=1 on the files the series owns, kernel-doc on them.
+# sparse (C=2) and W=1 on the files the series owns, kernel-doc on them,
+# and no run of five upstream lines in them (harness/copied_lines.py).
 # Known false positives are listed below with the reason; anything else
 # fails.
 . "$(dirname "$0")/common.sh"
@@ -41,6 +42,13 @@ for p in "$OUT"/series/0*.patch; do
 	done < <(printf '%s\n' "$report" | awk 'BEGIN{RS=""} /^(ERROR|WARNING|CHECK)/ {gsub(/\n/," "); print}')
 done
 
+# Upstream code is read, not copied: no run of five lines of it in a file
+# the series adds.  The runs it finds are printed as file:lines = upstream.
+if ! out=$(python3 "$TOP/harness/copied_lines.py" "$tree" base series 2>&1); then
+	printf 'copied lines:\n%s\n' "$out"
+	bad=1
+fi
+
 # The KUnit build has every file of the series enabled, tests included.
 kobj=$BUILD/series/kunit-x86_64
 [ -f "$kobj/.config" ] || "$TOP/harness/kunit.sh" /dev/null >/dev/null
@@ -78,5 +86,5 @@ if [ -n "$out" ]; then
 	printf 'kernel-doc:\n%s\n' "$out"
 	bad=1
 fi
-[ $bad = 0 ] && msg "lint: checkpatch --strict, sparse, W=1 and kernel-doc clean on $(ls "$OUT"/series/0*.patch | grep -vc cover-letter) patches"
+[ $bad = 0 ] && msg "lint: checkpatch --strict, sparse, W=1, kernel-doc and copied lines clean on $(ls "$OUT"/series/0*.patch | grep -vc cover-letter) patches"
 exit $bad
