@@ -10,7 +10,7 @@ ARCH ?= x86_64
 H := harness
 
 .PHONY: all deps base apply refresh kernel oracle initramfs boot replay check check-fast series \
-	bench check-series check-debug lint docs validate clean distclean help
+	bench check-series check-debug lint docs validate deb clean distclean help
 
 all: deps kernel initramfs
 	@python3 $(H)/scenario.py --kernel series --table \
@@ -32,6 +32,7 @@ help:
 	@echo "make lint            checkpatch --strict, sparse (C=2), W=1, kernel-doc, copied upstream lines on the series"
 	@echo "make bench           time PCI group formation, series against oracle (SIZES=256,1024,4096)"
 	@echo "make validate        check patches/ and parse every scenario file"
+	@echo "make deb             Debian packages of the series on Debian's 6.12 configuration, into out/deb/ (hours)"
 	@echo "make clean           remove build/ and out/ (the cached base and ccache stay)"
 
 deps:
@@ -111,6 +112,12 @@ bench: deps initramfs
 	@$(H)/kernel.sh x86_64 bench-series
 	@$(H)/kernel.sh x86_64 bench-upstream
 	@python3 $(H)/bench.py
+
+# Installable Debian packages of the series (bindeb-pkg) on Debian's own
+# 6.12 configuration; make check only merges that configuration and
+# compiles the directories the series touches with it.
+deb: apply
+	@$(H)/deb.sh
 
 validate:
 	@$(H)/series.sh check

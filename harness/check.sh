@@ -99,6 +99,7 @@ suite lsiommu env LSIOMMU_SRC="$SERIES_TREE/tools/iommu" \
 	python3 "$TOP/tests/harness/run.py" "$results/lsiommu.txt" "$TOP/tests/lsiommu" lsiommu
 suite kunit "$TOP/harness/kunit.sh" "$results/kunit.txt"
 suite docs "$TOP/harness/docs.sh" "$results/docs.txt"
+suite deb "$TOP/harness/deb.sh" check "$results/deb.txt"
 suite scenarios python3 "$TOP/harness/scenario.py" --kernel both --arch x86_64 \
 	--results "$results/scenarios.txt" "$TOP"/tests/scenarios/*.scn
 suite replay python3 "$TOP/harness/replay.py" --results "$results/replay.txt"
