@@ -10,7 +10,7 @@ ARCH ?= x86_64
 H := harness
 
 .PHONY: all deps base apply refresh kernel oracle initramfs boot replay check check-fast series \
-	bench check-series check-debug lint docs validate deb clean distclean help
+	bench check-series check-debug lint docs validate deb mail clean distclean help
 
 all: deps kernel initramfs
 	@python3 $(H)/scenario.py --kernel series --table \
@@ -26,6 +26,7 @@ help:
 	@echo "make apply           build/series/linux from patches/ (the place to read and edit the code)"
 	@echo "make refresh         write the commits of build/series/linux back into patches/"
 	@echo "make series          export the series with git format-patch into out/series/"
+	@echo "make mail            out/series ready to send in out/mail/: sender from git config (or SIGNOFF=), To/Cc from get_maintainer.pl"
 	@echo "make check-debug     every scenario on a KASAN/lockdep/kmemleak kernel; fails on any report"
 	@echo "make check-series    build every patch of the series on its own"
 	@echo "make docs            build Documentation/driver-api/iommu-groups.rst with Sphinx, check the ABI entries"
@@ -79,6 +80,12 @@ check-fast: deps
 
 series: base
 	@$(H)/series.sh export
+
+# out/series ready to send, in out/mail/: the sender (git config, or
+# SIGNOFF='Name <address>') as author and in Signed-off-by, To/Cc from
+# the kernel's scripts/get_maintainer.pl.
+mail: series
+	@$(H)/mail.sh
 
 # Write the commits of build/series/linux back into patches/.
 refresh:
