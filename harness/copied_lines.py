@@ -49,8 +49,10 @@ TRIVIAL = re.compile(r"""^(
 
 
 def git(tree, *args):
-    return subprocess.run(["git", "-C", tree, *args], capture_output=True,
-                          check=True).stdout
+    p = subprocess.run(["git", "-C", tree, *args], capture_output=True)
+    if p.returncode:
+        sys.exit(f"copied_lines.py: git {' '.join(args[:2])}: {p.stderr.decode().strip()}")
+    return p.stdout
 
 
 def read_blobs(tree, ref, paths):
