@@ -15,7 +15,10 @@ ppc64le) karch=powerpc image=vmlinux cross=powerpc64le-linux-gnu- ;;
 esac
 frags=("$TOP/configs/$arch.config")
 case "$kind" in
-series) src=$SERIES_TREE name=$arch ;;
+series) src=$SERIES_TREE name=$arch
+	# Series-only options (the KUnit suites as modules), where an
+	# architecture has them.
+	[ -f "$TOP/configs/$arch-series.config" ] && frags+=("$TOP/configs/$arch-series.config") ;;
 upstream) "$TOP/harness/series.sh" upstream; src=$UPSTREAM_TREE name=$arch-upstream ;;
 bench-series|bench-upstream)
 	"$TOP/harness/series.sh" bench "${kind#bench-}"
