@@ -2,7 +2,8 @@
 /*
  * fail-nth: make the N-th allocation of one sysfs write fail, through the
  * kernel's per-task fault injection (/proc/thread-self/fail-nth, with
- * CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB and CONFIG_FAIL_PAGE_ALLOC).
+ * CONFIG_FAULT_INJECTION and CONFIG_FAILSLAB, and CONFIG_FAIL_PAGE_ALLOC
+ * where the kernel has it).
  *
  *   fail-nth filter FUNC|- [NOTFUNC]
  *	Set up failslab and fail_page_alloc (debugfs must be mounted on
@@ -14,7 +15,8 @@
  *	none below NOTFUNC (the rejected range).  Either may be "A..B": from
  *	the start of function A to the end of function B (A before B in the
  *	kernel's text).  "-" drops the filter.  Prints the ranges.  The filter
- *	looks at the 32 innermost frames only (the kernel's limit).
+ *	looks at the 32 innermost frames only (the kernel's limit).  A
+ *	kernel without CONFIG_FAIL_PAGE_ALLOC fails slab allocations only.
  *   fail-nth write N FILE VALUE
  *	Open FILE, arm fail-nth with N, write VALUE (and a newline) in one
  *	write(), read back how many fault points were left and disarm.
@@ -58,6 +60,15 @@ static int put(const char *dir, const char *attr, const char *value)
 	ok = write(fd, value, len) == len;
 	close(fd);
 	return ok ? 0 : die("write", path);
+}
+
+/* Does the kernel have the fault capability @dir (CONFIG_FAILSLAB, ...)? */
+static int present(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s", dir);
+	return access(path, F_OK) == 0;
 }
 
 /* The text of @func: its address and the next symbol's, from kallsyms. */
@@ -119,7 +130,7 @@ static int filter(const char *func, const char *not)
 	static const char *const dirs[] = { "failslab", "fail_page_alloc" };
 	unsigned long long start = 0, end = ~0ULL, rstart = 0, rend = 0;
 	char s[32], e[32], rs[32], re[32];
-	size_t i;
+	size_t i, set = 0;
 
 	if (strcmp(func, "-") && spec_range(func, &start, &end))
 		return 1;
@@ -130,6 +141,9 @@ static int filter(const char *func, const char *not)
 	snprintf(rs, sizeof(rs), "%llu", rstart);
 	snprintf(re, sizeof(re), "%llu", rend);
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!present(dirs[i]))
+			continue;
+		set++;
 		if (put(dirs[i], "ignore-gfp-wait", "N") ||
 		    put(dirs[i], "verbose", "0") ||
 		    put(dirs[i], "stacktrace-depth", "32") ||
@@ -139,7 +153,11 @@ static int filter(const char *func, const char *not)
 		    put(dirs[i], "reject-end", re))
 			return 1;
 	}
-	if (put("fail_page_alloc", "min-order", "0"))
+	if (!set) {
+		fprintf(stderr, "fail-nth: no failslab or fail_page_alloc in " DEBUGFS "\n");
+		return 1;
+	}
+	if (present("fail_page_alloc") && put("fail_page_alloc", "min-order", "0"))
 		return 1;
 	printf("%s 0x%llx-0x%llx", func, start, end);
 	if (not)
