@@ -89,6 +89,7 @@ debug() {
 		return 1
 	fi
 	echo "PASS debug/build-x86_64-debug" >> "$out"
+	python3 "$TOP/harness/selftests.py" --kernels debug --results "$out"
 	python3 "$TOP/harness/scenario.py" --kernel debug --arch x86_64 --append ig.storm=100 \
 		--results "$out" "$TOP"/tests/scenarios/*.scn
 }
@@ -102,6 +103,7 @@ suite docs "$TOP/harness/docs.sh" "$results/docs.txt"
 suite deb "$TOP/harness/deb.sh" check "$results/deb.txt"
 suite scenarios python3 "$TOP/harness/scenario.py" --kernel both --arch x86_64 \
 	--results "$results/scenarios.txt" "$TOP"/tests/scenarios/*.scn
+suite iommufd-selftests python3 "$TOP/harness/selftests.py" --results "$results/iommufd-selftests.txt"
 suite replay python3 "$TOP/harness/replay.py" --results "$results/replay.txt"
 suite power power
 suite debug debug
