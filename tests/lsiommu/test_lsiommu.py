@@ -5,8 +5,9 @@
 lsiommu is built from LSIOMMU_SRC (default: the series tree's tools/iommu)
 with plain gcc into a temporary directory, then run with --sysfs/--proc
 pointing at trees made here: a series kernel with every attribute, a reach
-pair below a switch, an upstream kernel without the new attributes, and
-broken trees.  Standard library only.
+pair below a switch, groups iommu_group.isolate= would split or has split,
+an upstream kernel without the new attributes, and broken trees.  Standard
+library only.
 
     python3 -m unittest -v tests/lsiommu/test_lsiommu.py
     LSIOMMU_SRC=/path/to/linux/tools/iommu python3 tests/lsiommu/test_lsiommu.py
@@ -321,6 +322,107 @@ def reach_tree(root):
     return t
 
 
+def isolate_tree(root):
+    """Groups the switch, multifunction and port rules made, for
+    iommu_group.isolate= (the intel-isolate scenario before and after)."""
+    t = FakeTree(root)
+    # A switch whose three downstream ports lack ACS: one group.
+    t.group(0, dma_owner="none")
+    t.pci("0000:00:10.0", 0x1b36, 0x000c, 0x060400, "pcieport", group=0)
+    t.group(1, dma_owner="none")
+    t.pci("0000:01:00.0", 0x104c, 0x8232, 0x060400, "pcieport",
+          parent="0000:00:10.0", group=1)
+    t.group(2, reason="below 0000:01:00.0: downstream port 0000:02:00.0 "
+            "without ACS", dma_owner="kernel 0000:05:00.1=e1000e")
+    for port in ("0000:02:00.0", "0000:02:01.0", "0000:02:02.0"):
+        t.pci(port, 0x104c, 0x8233, 0x060400, "pcieport",
+              parent="0000:01:00.0", group=2)
+    t.pci("0000:03:00.0", 0x10de, 0x2206, 0x030000, parent="0000:02:00.0",
+          group=2)
+    t.pci("0000:04:00.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:02:01.0",
+          group=2)
+    t.pci("0000:05:00.0", 0x8086, 0x10d3, 0x020000, parent="0000:02:02.0",
+          group=2)
+    t.pci("0000:05:00.1", 0x8086, 0x10d3, 0x020000, "e1000e",
+          parent="0000:02:02.0", group=2)
+    # A multifunction device without ACS: no driver, so 00:05.2 is a
+    # bridge to ISA, which counts as a device.
+    t.group(3, reason="multifunction 0000:00:05 without ACS",
+            dma_owner="none")
+    t.pci("0000:00:05.0", 0x1234, 0x11e8, 0x00ff00, group=3)
+    t.pci("0000:00:05.1", 0x1af4, 0x1001, 0x010000, group=3)
+    t.pci("0000:00:05.2", 0x8086, 0x2918, 0x060100, group=3)
+    # A root port without ACS: its subtree is the group.
+    t.group(4, reason="below 0000:00:1c.0: root port without ACS",
+            dma_owner="none")
+    t.pci("0000:00:1c.0", 0x8086, 0x2940, 0x060400, "pcieport", group=4)
+    t.pci("0000:06:00.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:00:1c.0",
+          group=4)
+    # What the scenario's isolate=0000:02:00.0,00:05.1 makes of them.
+    t.group(5, reason="isolated; split by iommu_group.isolate=0000:22:00.0; "
+            "reached one way through 0000:22:01.0 (port without ACS)",
+            dma_owner="none")
+    t.pci("0000:20:00.0", 0x1b36, 0x000c, 0x060400, "pcieport", group=6)
+    t.pci("0000:21:00.0", 0x104c, 0x8232, 0x060400, "pcieport",
+          parent="0000:20:00.0", group=6)
+    t.pci("0000:22:00.0", 0x104c, 0x8233, 0x060400, "pcieport",
+          parent="0000:21:00.0", group=7)
+    t.pci("0000:23:00.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:22:00.0",
+          group=5)
+    t.group(6, dma_owner="none")
+    t.group(7, reason="below 0000:21:00.0: downstream port 0000:22:01.0 "
+            "without ACS; split by iommu_group.isolate=0000:22:00.0,"
+            "0000:00:07.1", dma_owner="none")
+    for port in ("0000:22:01.0", "0000:22:02.0"):
+        t.pci(port, 0x104c, 0x8233, 0x060400, "pcieport",
+              parent="0000:21:00.0", group=7)
+    t.pci("0000:24:00.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:22:01.0",
+          group=7)
+    t.pci("0000:25:00.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:22:02.0",
+          group=7)
+    # A chipset: a multifunction device whose third function is the
+    # switch's upstream port, with a function on the internal bus and a
+    # DMA alias beside it that no entry splits off.
+    t.group(8, reason="multifunction 0000:30:00 without ACS",
+            dma_owner="none")
+    t.pci("0000:00:1d.0", 0x1b36, 0x000c, 0x060400, "pcieport", group=9)
+    t.pci("0000:30:00.0", 0x1022, 0x43f7, 0x0c0330, parent="0000:00:1d.0",
+          group=8)
+    t.pci("0000:30:00.2", 0x1022, 0x43f4, 0x060400, "pcieport",
+          parent="0000:00:1d.0", group=8)
+    t.pci("0000:30:01.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:00:1d.0",
+          group=8)
+    t.pci("0000:31:00.0", 0x1022, 0x43f5, 0x060400, "pcieport",
+          parent="0000:30:00.2", group=8)
+    t.pci("0000:32:00.0", 0x1b36, 0x0010, 0x010802, parent="0000:31:00.0",
+          group=8)
+    t.group(9, dma_owner="none")
+    t.group(10, reason="below 0000:40:00.0: downstream port 0000:41:00.0 "
+            "without ACS", dma_owner="none")
+    t.pci("0000:00:1e.0", 0x1b36, 0x000c, 0x060400, "pcieport", group=11)
+    t.pci("0000:40:00.0", 0x104c, 0x8232, 0x060400, "pcieport",
+          parent="0000:00:1e.0", group=12)
+    t.pci("0000:41:00.0", 0x104c, 0x8233, 0x060400, "pcieport",
+          parent="0000:40:00.0", group=10)
+    t.pci("0000:41:08.0", 0x1022, 0x43f7, 0x0c0330,
+          parent="0000:40:00.0", group=10)
+    t.pci("0000:42:00.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:41:00.0",
+          group=10)
+    t.group(11, dma_owner="none")
+    t.group(12, dma_owner="none")
+    # Two root ports without ACS, functions of one device: the group of
+    # the first holds the second and what is below it too.
+    t.group(13, reason="below 0000:00:1b.0: root port without ACS",
+            dma_owner="none")
+    t.pci("0000:00:1b.0", 0x8086, 0x2940, 0x060400, "pcieport", group=13)
+    t.pci("0000:00:1b.4", 0x8086, 0x2948, 0x060400, "pcieport", group=13)
+    t.pci("0000:50:00.0", 0x1234, 0x11e8, 0x00ff00, parent="0000:00:1b.0",
+          group=13)
+    t.pci("0000:51:00.0", 0x1b36, 0x0010, 0x010802, parent="0000:00:1b.4",
+          group=13)
+    return t
+
+
 def upstream_tree(root):
     """Linux 6.12 as released: no reason, claim, dma_owner or reach."""
     t = FakeTree(root, series=False)
@@ -624,7 +726,7 @@ class SeriesJsonTest(Base):
             self.assertEqual(set(g), {
                 "id", "name", "type", "reason", "claim", "viable",
                 "blockers", "viability", "dma_owner", "reserved_regions",
-                "reaches", "reached_by", "devices"})
+                "reaches", "reached_by", "split", "split_by", "devices"})
             self.assertEqual(g["viability"], "dma_owner")
             self.assertEqual(g["viable"], not g["blockers"])
             for d in g["devices"]:
@@ -716,6 +818,180 @@ class ReachTest(Base):
             "1b36:000c  pcieport",
             "         \\- 0000:04:00.0  group 3 (not viable)  [00ff00] "
             "1234:11e8  vfio-pci"])
+
+
+class IsolateTest(Base):
+    """Which iommu_group.isolate= entry would split a group, and what the
+    administrator accepts by using it (issue #20)."""
+    tree = isolate_tree
+
+    def split_lines(self, gid):
+        return [l for l in self.ok("-g", str(gid)).splitlines()
+                if l.startswith(("  split:", "    kernel parameter:"))]
+
+    def test_switch(self):
+        self.assertEqual(self.split_lines(2), [
+            "  split: iommu_group.isolate=0000:02:00.0 would give "
+            "0000:03:00.0 its own group; it and 0000:04:00.0, 0000:05:00.0, "
+            "0000:05:00.1 could still reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:02:00.0@104c:8233",
+            "  split: iommu_group.isolate=0000:02:01.0 would give "
+            "0000:04:00.0 its own group; it and 0000:03:00.0, 0000:05:00.0, "
+            "0000:05:00.1 could still reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:02:01.0@104c:8233",
+            "  split: iommu_group.isolate=0000:02:02.0 would give "
+            "0000:05:00.0, 0000:05:00.1 their own group; they and "
+            "0000:03:00.0, 0000:04:00.0 could still reach each other "
+            "without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:02:02.0@104c:8233"])
+
+    def test_split_lines_follow_reason(self):
+        lines = self.ok("-g", "2").splitlines()
+        self.assertTrue(lines[1].startswith("  reason: below 0000:01:00.0"))
+        self.assertTrue(lines[2].startswith("  split: "))
+
+    def test_multifunction(self):
+        """Each function is its own entry; an ISA bridge is a peer."""
+        self.assertEqual(self.split_lines(3), [
+            "  split: iommu_group.isolate=0000:00:05.0 would give "
+            "0000:00:05.0 its own group; it and 0000:00:05.1, 0000:00:05.2 "
+            "could still reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:00:05.0@1234:11e8",
+            "  split: iommu_group.isolate=0000:00:05.1 would give "
+            "0000:00:05.1 its own group; it and 0000:00:05.0, 0000:00:05.2 "
+            "could still reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:00:05.1@1af4:1001",
+            "  split: iommu_group.isolate=0000:00:05.2 would give "
+            "0000:00:05.2 its own group; it and 0000:00:05.0, 0000:00:05.1 "
+            "could still reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:00:05.2@8086:2918"])
+
+    def test_root_port(self):
+        self.assertEqual(self.split_lines(4), [
+            "  split: nothing to split: the group is port 0000:00:1c.0 and "
+            "what is below it"])
+
+    def test_multifunction_root_ports(self):
+        self.assertEqual(self.split_lines(13), [
+            "  split: iommu_group.isolate=0000:00:1b.0 would give "
+            "0000:50:00.0 its own group; it and 0000:51:00.0 could still "
+            "reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:00:1b.0@8086:2940",
+            "  split: iommu_group.isolate=0000:00:1b.4 would give "
+            "0000:51:00.0 its own group; it and 0000:50:00.0 could still "
+            "reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:00:1b.4@8086:2948"])
+
+    def test_no_peer_but_ports(self):
+        """A switch whose other ports are empty: nobody else to reach."""
+        for addr in ("0000:04:00.0", "0000:05:00.0", "0000:05:00.1"):
+            os.unlink(self.t.p("sys/kernel/iommu_groups/2/devices/" + addr))
+        self.assertEqual(self.split_lines(2), [
+            "  split: iommu_group.isolate=0000:02:00.0 would give "
+            "0000:03:00.0 its own group; no other device in the group could "
+            "reach it",
+            "    kernel parameter: iommu_group.isolate=0000:02:00.0@104c:8233"])
+
+    def test_already_split(self):
+        self.assertEqual(self.split_lines(5), [
+            "  split: already, by iommu_group.isolate=0000:22:00.0 (on the "
+            "administrator's word: the hardware does not enforce it)"])
+        lines = self.split_lines(7)
+        self.assertEqual(lines[0],
+                         "  split: already, by iommu_group.isolate="
+                         "0000:22:00.0,0000:00:07.1 (on the administrator's "
+                         "word: the hardware does not enforce it)")
+        # What is left of the switch can be split further.
+        self.assertEqual(lines[1],
+                         "  split: iommu_group.isolate=0000:22:01.0 would "
+                         "give 0000:24:00.0 its own group; it and "
+                         "0000:25:00.0 could still reach each other without "
+                         "the IOMMU")
+
+    def test_multifunction_bridge_and_alias(self):
+        """A switch's upstream port that is a function of the slot takes
+        everything below it along; a DMA alias is no function of the slot."""
+        self.assertEqual(self.split_lines(8), [
+            "  split: iommu_group.isolate=0000:30:00.0 would give "
+            "0000:30:00.0 its own group; it and 0000:30:01.0, 0000:32:00.0 "
+            "could still reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:30:00.0@1022:43f7",
+            "  split: iommu_group.isolate=0000:30:00.2 would give "
+            "0000:32:00.0 its own group; it and 0000:30:00.0, 0000:30:01.0 "
+            "could still reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:30:00.2@1022:43f4",
+            "  split: no iommu_group.isolate= entry gives 0000:30:01.0 its "
+            "own group: it is not a function of 0000:30:00"])
+
+    def test_function_on_internal_bus(self):
+        self.assertEqual(self.split_lines(10), [
+            "  split: iommu_group.isolate=0000:41:00.0 would give "
+            "0000:42:00.0 its own group; it and 0000:41:08.0 could still "
+            "reach each other without the IOMMU",
+            "    kernel parameter: iommu_group.isolate=0000:41:00.0@104c:8233",
+            "  split: no iommu_group.isolate= entry gives 0000:41:08.0 its "
+            "own group: it is on the internal bus of 0000:40:00.0 (only "
+            "declaring every port there without ACS would)"])
+
+    def test_other_groups_quiet(self):
+        for gid in (0, 1, 6, 9):
+            self.assertEqual(self.split_lines(gid), [], gid)
+
+    def test_json(self):
+        groups = self.json()
+        self.assertEqual(groups[2]["split"][2], {
+            "entry": "0000:02:02.0",
+            "parameter": "iommu_group.isolate=0000:02:02.0@104c:8233",
+            "devices": ["0000:05:00.0", "0000:05:00.1"],
+            "peers": ["0000:03:00.0", "0000:04:00.0"]})
+        self.assertEqual([s["entry"] for s in groups[2]["split"]],
+                         ["0000:02:00.0", "0000:02:01.0", "0000:02:02.0"])
+        self.assertEqual(groups[2]["split_by"], [])
+        self.assertEqual(groups[3]["split"][1]["peers"],
+                         ["0000:00:05.0", "0000:00:05.2"])
+        self.assertEqual(groups[4]["split"], [])
+        self.assertEqual(groups[5]["split"], [])
+        self.assertEqual(groups[5]["split_by"], ["0000:22:00.0"])
+        self.assertEqual(groups[7]["split_by"],
+                         ["0000:22:00.0", "0000:00:07.1"])
+        self.assertEqual(groups[0]["split"], [])
+        self.assertEqual(groups[0]["split_by"], [])
+
+    def test_device_gone(self):
+        """A member whose device went away is neither split nor a peer."""
+        os.unlink(self.t.p("sys/kernel/iommu_groups/2/devices/0000:04:00.0"))
+        os.symlink("../../../../devices/pci0000:00/gone",
+                   self.t.p("sys/kernel/iommu_groups/2/devices/0000:04:00.0"))
+        self.assertEqual(self.json()[2]["split"][0]["peers"],
+                         ["0000:05:00.0", "0000:05:00.1"])
+
+    def test_entry_without_ids(self):
+        os.unlink(self.t.p(self.t.paths["0000:02:00.0"] + "/device"))
+        self.assertIn("    kernel parameter: iommu_group.isolate="
+                      "0000:02:00.0\n", self.ok("-g", "2"))
+
+    def test_odd_reasons(self):
+        """Reasons lsiommu does not know, or cut short, split nothing."""
+        for reason in ("below 0000:01:00.0: port 0000:02:01.0 without ACS",
+                       "below 0000:01:00.0: downstream port",
+                       "below nothing: root port without ACS",
+                       "multifunction 0000:00:05", "formed by the IOMMU "
+                       "driver", "split by iommu_group.isolate=",
+                       "isolated; split by iommu_group.isolate=zz:00.0"):
+            self.t.write("sys/kernel/iommu_groups/2/reason", reason + "\n")
+            self.assertEqual(self.split_lines(2), [], reason)
+            self.assertEqual(self.json()[2]["split"], [], reason)
+
+    def test_upstream_kernel(self):
+        """No reason: no split lines, and null in the JSON."""
+        for gid in range(14):
+            path = self.t.p("sys/kernel/iommu_groups/%d/reason" % gid)
+            if os.path.exists(path):
+                os.unlink(path)
+        self.assertNotIn("split:", self.ok())
+        for g in self.json().values():
+            self.assertIsNone(g["split"])
+            self.assertIsNone(g["split_by"])
 
 
 class UpstreamTest(Base):
