@@ -50,7 +50,7 @@ configure() {
 	kmake olddefconfig || return 1
 	"$TOP/harness/check-config.sh" "$frag" "$obj/.config" || ok=1
 	for sym in $(git -C "$src" diff base series -- '*Kconfig*' | sed -n 's/^+\(menu\)\?config \([A-Z0-9_]*\).*/\2/p'); do
-		grep -q "CONFIG_$sym[= ]" "$frag" && continue
+		grep -q "CONFIG_${sym}[= ]" "$frag" && continue
 		echo "config: the series adds CONFIG_$sym; configs/deb.config does not say how a distribution kernel has it" >&2
 		ok=1
 	done

@@ -71,7 +71,7 @@ rewrite() {
 
 rm -rf "$dst"
 mkdir -p "$dst"
-all_to= all_cc=
+all_to='' all_cc=''
 for p in "$src"/0*.patch; do
 	case "$p" in */0000-cover-letter.patch) continue ;; esac
 	to=$(addresses "$p" --no-r --no-l)
