@@ -12,6 +12,9 @@ A scenario file (tests/scenarios/*.scn) is a list of "key: value" lines:
   test: shell line             guest steps after the dump (print @@result)
   append: ...                  extra kernel command line
   timeout: 120                 seconds for one boot (default 120)
+  oracle-drivers: rule          the series binds drivers differently on
+                               purpose (a boot parameter the oracle
+                               lacks): driver facts are not compared
   oracle-oops: regex           upstream is known to crash in this scenario:
                                its log must match; the crash is a result
                                ("upstream-bug-reproduced"), not a failure
@@ -27,7 +30,7 @@ import shlex
 
 from machines import IOMMUS
 
-SINGLE_KEYS = {"description", "iommu", "timeout", "append", "oracle-oops"}
+SINGLE_KEYS = {"description", "iommu", "timeout", "append", "oracle-oops", "oracle-drivers"}
 MULTI_KEYS = {"qemu", "group", "oracle-group", "setup", "test"}
 BDF_SHORT = re.compile(r"^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
 BDF_LONG = re.compile(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
@@ -95,6 +98,7 @@ class Scenario:
         self.groups = self._partition("group")
         self.oracle_groups = self._partition("oracle-group") or self.groups
         self.differs = bool(self.fields["oracle-group"])
+        self.drivers_differ = self.fields.get("oracle-drivers", "")
         self.setup = "\n".join(v for _, v in self.fields["setup"])
         self.test = "\n".join(v for _, v in self.fields["test"])
         self.append = self.fields.get("append", "")
