@@ -31,7 +31,7 @@ help:
 	@echo "make check-series    build every patch of the series on its own"
 	@echo "make docs            build Documentation/driver-api/iommu-groups.rst with Sphinx, check the ABI entries"
 	@echo "make lint            checkpatch --strict, sparse (C=2), W=1, kernel-doc, copied upstream lines on the series"
-	@echo "make bench           time PCI group formation, series against oracle (SIZES=256,1024,4096)"
+	@echo "make bench           time PCI group formation and its memory, series against oracle (SIZES=256,1024,4096,16384)"
 	@echo "make validate        check patches/ and parse every scenario file"
 	@echo "make deb             Debian packages of the series on Debian's 6.12 configuration, into out/deb/ (hours)"
 	@echo "make clean           remove build/ and out/ (the cached base and ccache stay)"

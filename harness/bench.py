@@ -4,7 +4,8 @@
 Boots out/x86_64-bench/bzImage and out/x86_64-upstream-bench/bzImage (the
 series and the unpatched base, each with the benchmark of patches/bench/
 built in) under QEMU, one after the other, with iommu_group_bench=SIZES,
-and prints ns per function for each size and the ratio.  No IOMMU device:
+and prints ns per function for each size and the ratio, and the memory a
+group keeps and a member adds (from the slab counters, to the page).  No IOMMU device:
 the benchmark calls pci_device_group() itself.
 """
 import os
@@ -16,7 +17,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS = [("series", "out/x86_64-bench/bzImage"),
            ("oracle", "out/x86_64-upstream-bench/bzImage")]
 LINE = re.compile(r"@@bench n=(\d+) funcs=(\d+) domains=(\d+) groups=(\d+) "
-                  r"total_ns=(\d+) ns_per_func=(\d+)")
+                  r"total_ns=(\d+) ns_per_func=(\d+)"
+                  r"(?: group_bytes=(-?\d+) member_bytes=(-?\d+))?")
 
 
 def run(kernel, image, sizes, timeout):
@@ -37,8 +39,10 @@ def run(kernel, image, sizes, timeout):
         f.write(out)
     rows = {}
     for m in LINE.finditer(out):
-        n, funcs, doms, groups, total, per = map(int, m.groups())
-        rows[n] = dict(funcs=funcs, domains=doms, groups=groups, total=total, per=per)
+        n, funcs, doms, groups, total, per = map(int, m.groups()[:6])
+        gb, mb = (int(v) if v is not None else None for v in m.groups()[6:])
+        rows[n] = dict(funcs=funcs, domains=doms, groups=groups, total=total, per=per,
+                       gbytes=gb, mbytes=mb)
     if "failed" in out and "@@bench" in out:
         for line in out.splitlines():
             if "@@bench" in line and "failed" in line:
@@ -47,7 +51,7 @@ def run(kernel, image, sizes, timeout):
 
 
 def main():
-    sizes = os.environ.get("SIZES", "256,1024,4096")
+    sizes = os.environ.get("SIZES", "256,1024,4096,16384")
     timeout = int(os.environ.get("BENCH_TIMEOUT", "1200"))
     results = {}
     for kernel, image in KERNELS:
@@ -57,14 +61,17 @@ def main():
         if not results[kernel]:
             sys.exit(f"bench.py: no result from the {kernel} kernel (log {os.path.relpath(log, TOP)})")
     print(f"{'N':>6} {'functions':>9} | {'series ns/fn':>12} {'groups':>6} | "
-          f"{'oracle ns/fn':>12} {'groups':>6} | {'oracle/series':>13}")
+          f"{'oracle ns/fn':>12} {'groups':>6} | {'oracle/series':>13} | "
+          f"{'B/group s/o':>13} {'B/member s/o':>13}")
     for n in map(int, sizes.split(",")):
         s, o = results["series"].get(n), results["oracle"].get(n)
         if not s or not o:
             print(f"{n:>6}  (no result: see build/logs/bench.*.log)")
             continue
+        mem = (f"{s['gbytes']}/{o['gbytes']}", f"{s['mbytes']}/{o['mbytes']}")
         print(f"{n:>6} {s['funcs']:>9} | {s['per']:>12} {s['groups']:>6} | "
-              f"{o['per']:>12} {o['groups']:>6} | {o['per'] / max(s['per'], 1):>12.1f}x")
+              f"{o['per']:>12} {o['groups']:>6} | {o['per'] / max(s['per'], 1):>12.1f}x | "
+              f"{mem[0]:>13} {mem[1]:>13}")
     return 0
 
 
