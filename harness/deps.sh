@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install (with apt) whatever the harness needs and the machine lacks.
-# Usage: deps.sh [group...]   groups: base build x86 ppc deb (default: all but deb)
+# Usage: deps.sh [group...]   groups: base build docs x86 ppc deb (default: all but deb)
 # ppc also fetches Debian's ppc64el busybox-static into the cache (the guest
 # shell of the POWER scenarios); it is not installed on the host.
 . "$(dirname "$0")/common.sh"
 
 declare -A want=(
 	[base]="$PACKAGE=$PACKAGE_VERSION xz-utils git"
-	[build]="gcc make ccache flex bison bc libelf-dev libssl-dev cpio kmod python3 perl rsync sparse python3-sphinx"
+	[build]="gcc make ccache flex bison bc libelf-dev libssl-dev cpio kmod python3 perl rsync sparse"
+	# make htmldocs (harness/docs.sh): what scripts/sphinx-pre-install asks
+	# for on Debian, Documentation/sphinx/requirements.txt as packages
+	[docs]="python3-sphinx python3-alabaster python3-yaml graphviz"
 	[x86]="qemu-system-x86 qemu-system-data busybox-static libc6-dev"
 	[ppc]="gcc-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-system-ppc qemu-system-data"
 	# make deb (harness/deb.sh): Debian's configuration of the same release
@@ -15,11 +18,11 @@ declare -A want=(
 	[deb]="linux-config-6.12=$PACKAGE_VERSION dpkg-dev xz-utils"
 )
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(base build x86 ppc)
+[ ${#groups[@]} -gt 0 ] || groups=(base build docs x86 ppc)
 
 missing=()
 for g in "${groups[@]}"; do
-	[ -n "${want[$g]+x}" ] || die "deps.sh: unknown group '$g' (base build x86 ppc deb)"
+	[ -n "${want[$g]+x}" ] || die "deps.sh: unknown group '$g' (base build docs x86 ppc deb)"
 	for spec in ${want[$g]}; do
 		pkg=${spec%%=*} ver=
 		[ "$pkg" = "$spec" ] || ver=${spec#*=}
