@@ -29,7 +29,7 @@ help:
 	@echo "make mail            out/series ready to send in out/mail/: sender from git config (or SIGNOFF=), To/Cc from get_maintainer.pl"
 	@echo "make check-debug     every scenario on a KASAN/lockdep/kmemleak kernel; fails on any report"
 	@echo "make check-series    build every patch of the series on its own"
-	@echo "make docs            build Documentation/driver-api/iommu-groups.rst with Sphinx, check the ABI entries"
+	@echo "make docs            make htmldocs SPHINXDIRS=driver-api on the series; fails on warnings about its files; check the ABI entries"
 	@echo "make lint            checkpatch --strict, sparse (C=2), W=1, kernel-doc, copied upstream lines on the series"
 	@echo "make bench           time PCI group formation and its memory, series against oracle (SIZES=256,1024,4096,16384)"
 	@echo "make validate        check patches/ and parse every scenario file"
@@ -109,7 +109,7 @@ check-series: base
 lint: kernel
 	@$(H)/lint.sh
 
-# The documentation with Sphinx (warnings are errors) and the ABI entries.
+# The documentation with the kernel's htmldocs (warnings about our files fail) and the ABI entries.
 docs: apply
 	@mkdir -p build/results && rm -f build/results/docs-only.txt
 	@$(H)/docs.sh build/results/docs-only.txt; cat build/results/docs-only.txt; ! grep -q ^FAIL build/results/docs-only.txt
