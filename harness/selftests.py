@@ -10,7 +10,9 @@ remove, DMA-ownership claims, attach / replace / detach, release).
 Each test's outcome on a kernel must equal the oracle's.  A test that fails
 on both kernels must be listed, with the reason, in
 tests/selftests/known-failures: it is then reported as a skip with that
-reason; an unlisted one, or a listed one that passes, fails.  Any kernel
+reason; an unlisted one, or a listed one that passes, fails.  An entry
+TEST@KERNEL names a test that fails on that kernel only (the debug
+kernel's checkers change what a test sees), with the reason, alike.  Any kernel
 report (WARN, BUG, KASAN, lockdep...) during a run fails it, and on the
 debug kernel so does a kmemleak finding.
 
@@ -141,7 +143,7 @@ def overlay(dest):
         append_tree(tmp, "x86_64", dest)
 
 
-def boot(kernel, cpio, accel, only, args, timeout):
+def boot(kernel, cpio, accel, only, args, timeout, more=""):
     """Run the selftests in one guest of @kernel; returns (console text, log, seconds, timed out)."""
     append = [f"console=ttyS0 panic=-1 oops=panic ig.kernel={kernel}",
               # no VT-d: an active Intel IOMMU takes the mock devices and refuses them
@@ -150,6 +152,8 @@ def boot(kernel, cpio, accel, only, args, timeout):
         append.append("ig.kst=" + only)
     if args:
         append.append("ig.kst-args=" + ",".join(args.split()))
+    if more:
+        append.append(more)
     # 1.5 GiB: room for the 96 huge pages the guest reserves and the
     # dirty-tracking cases' 128 MiB buffers
     cmd = ["qemu-system-x86_64", "-accel", accel, "-M", "q35", "-m", "1536", "-smp", "1",
@@ -233,9 +237,15 @@ def compare(kernel, mine, oracle, known, progs, res):
             name = f"{tag}/{key}"
             sa, ra = a.get(test, ("missing", "no result"))
             so, ro = o.get(test, ("missing", "no result"))
-            if sa != so:
+            only_here = known.get(f"{key}@{kernel}")
+            if sa == "fail" and so == "ok" and only_here:
+                res.add("SKIP", name, f"fails on {kernel} only, as known: {only_here} [{ra}]")
+            elif sa != so:
                 res.add("FAIL", name, f"{kernel}: {sa}" + (f" ({ra})" if ra else "")
                         + f"; oracle: {so}" + (f" ({ro})" if ro else ""))
+            elif sa == "ok" and only_here:
+                res.add("FAIL", name, f"passes on {kernel} and oracle, but tests/selftests/"
+                        f"known-failures says it fails on {kernel}: remove the entry")
             elif sa == "ok":
                 res.add("PASS", name, f"ok on {kernel} and oracle"
                         + (" (listed in known-failures: remove it)" if key in known else ""))
@@ -255,7 +265,7 @@ def run_kernel(kernel, accel, args, res, progs):
     cpio = os.path.join(WORK, f"{kernel}.cpio")
     overlay(cpio)
     out, log, elapsed, timed_out = boot(kernel, cpio, accel, ",".join(progs) if args.only else "",
-                                        args.args, args.timeout or TIMEOUTS[kernel])
+                                        args.args, args.timeout or TIMEOUTS[kernel], args.append)
     runs = parse(out)
     check_guest(kernel, out, log, elapsed, timed_out, runs, progs, res)
     return {p: r.tests for p, r in runs.items()}
@@ -265,7 +275,8 @@ def oracle_results(accel, args, res, progs):
     """The oracle's outcomes: from this run's earlier boot of the same
     oracle image and selection if there is one, else a boot now."""
     saved = os.path.join(WORK, "oracle.json")
-    want = {"image": image_id("oracle"), "progs": progs, "args": args.args or ""}
+    want = {"image": image_id("oracle"), "progs": progs, "args": args.args or "",
+            "append": args.append}
     try:
         with open(saved, encoding="utf-8") as f:
             data = json.load(f)
@@ -287,6 +298,7 @@ def main():
     ap.add_argument("--only", choices=PROGS, help="run one of the two programs")
     ap.add_argument("--args", help="kselftest selectors for it, e.g. '-f iommufd_ioas'")
     ap.add_argument("--timeout", type=int, help="seconds per guest")
+    ap.add_argument("--append", default="", help="more kernel command line (not for the oracle's saved run)")
     args = ap.parse_args()
     if args.args and not args.only:
         ap.error("--args needs --only: the two programs have different test names")

@@ -70,7 +70,7 @@ class ParseTest(unittest.TestCase):
 
 
 class CompareTest(unittest.TestCase):
-    KNOWN = {"iommufd/t.known": "newer UAPI"}
+    KNOWN = {"iommufd/t.known": "newer UAPI", "iommufd/t.dbg@debug": "checkers' allocations"}
 
     def judge(self, mine, oracle):
         res = Res()
@@ -101,6 +101,20 @@ class CompareTest(unittest.TestCase):
     def test_unknown_failure_on_both_fails(self):
         lines = self.judge({"t.b": ("fail", "why")}, {"t.b": ("fail", "why")})
         self.assertTrue(lines[0].startswith("FAIL "), lines)
+
+    def test_known_kernel_only_failure(self):
+        res = Res()
+        selftests.compare("debug", {"iommufd": {"t.dbg": ("fail", "limit")}},
+                          {"iommufd": {"t.dbg": ("ok", "")}}, self.KNOWN, ["iommufd"], res)
+        self.assertTrue(res.lines[0].startswith("SKIP "), res.lines)
+        # on another kernel the entry does not apply
+        lines = self.judge({"t.dbg": ("fail", "limit")}, {"t.dbg": ("ok", "")})
+        self.assertTrue(lines[0].startswith("FAIL "), lines)
+        # and a stale one fails
+        res = Res()
+        selftests.compare("debug", {"iommufd": {"t.dbg": ("ok", "")}},
+                          {"iommufd": {"t.dbg": ("ok", "")}}, self.KNOWN, ["iommufd"], res)
+        self.assertTrue(res.lines[0].startswith("FAIL "), res.lines)
 
     def test_stale_known_failure_fails(self):
         lines = self.judge({"t.known": ("ok", "")}, {"t.known": ("ok", "")})
