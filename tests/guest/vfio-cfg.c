@@ -36,6 +36,8 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "sysfs-group.h"
+
 static const char *prefix = "cfg";
 static const char *hold_until;
 static int failures;
@@ -85,21 +87,6 @@ static long sysfs_id(const char *bdf, const char *attr)
 		v = -1;
 	fclose(f);
 	return v;
-}
-
-static int group_of(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *slash;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	slash = strrchr(link, '/');
-	return atoi(slash ? slash + 1 : link);
 }
 
 static int run(const char *bdf, const char *token, int expect)

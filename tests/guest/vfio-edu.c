@@ -71,6 +71,8 @@
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 
+#include "sysfs-group.h"
+
 /* edu registers (QEMU docs/specs/edu.rst) */
 #define EDU_ID		0x00
 #define EDU_DMA_SRC	0x80
@@ -177,21 +179,6 @@ static int edu_dma(struct edu *e, uint64_t src, uint64_t dst, uint32_t len,
 		nanosleep(&ts, NULL);
 	}
 	return -1;
-}
-
-static int group_of(const char *bdf)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	const char *slash;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	slash = strrchr(link, '/');
-	return atoi(slash ? slash + 1 : link);
 }
 
 /* Position a non-blocking /dev/kmsg reader at the end of the log. */
